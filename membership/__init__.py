@@ -1,0 +1,94 @@
+"""The membership service: reader revenue for a small independent newsroom."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from membership.caching import PublicPageAwareSessionInterface
+from membership.config import Config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    if config is None:
+        config = Config.from_env(os.environ, app.instance_path)
+    config.validate()
+    _apply_config(app, config)
+    app.session_interface = PublicPageAwareSessionInterface()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("membership").setLevel(logging.INFO if config.debug else logging.WARNING)
+
+    from membership import auth, cli, errors, security
+    from membership.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    # No context processor: it would read the session on every page and break caching.
+    login_manager.init_app(app, add_context_processor=False)
+    login_manager.session_protection = "strong"
+
+    from membership.blueprints import articles, banner_api, donate, health
+
+    app.register_blueprint(articles.bp)
+    app.register_blueprint(banner_api.bp)
+    app.register_blueprint(donate.bp)
+    app.register_blueprint(health.bp)
+
+    security.install_security_headers(app, config)
+    errors.install_error_handlers(app)
+    cli.register(app)
+    _install_template_helpers(app, config)
+    del auth  # imported for its user loader
+    return app
+
+
+def _apply_config(app: Flask, config: Config) -> None:
+    app.config.update(
+        MEMBERSHIP=config,
+        SECRET_KEY=config.secret_key,
+        DEBUG=config.debug,
+        TESTING=config.app_env == "test",
+        SQLALCHEMY_DATABASE_URI=config.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(config.database_url),
+        SESSION_COOKIE_SECURE=config.session_cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        RATELIMIT_ENABLED=config.ratelimit_enabled,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+
+
+def _engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        # A busy timeout lets concurrent writers wait instead of failing at once.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+
+
+def _install_template_helpers(app: Flask, config: Config) -> None:
+    from membership.formatting import format_date, format_money
+
+    app.jinja_env.globals.update(publication_name=config.publication_name, config_=config)
+    app.jinja_env.filters["money"] = lambda cents: format_money(cents, config.currency)
+    app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)

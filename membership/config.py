@@ -1,0 +1,180 @@
+"""Typed configuration read once from the environment; fails fast on missing secrets in production."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("production", "development", "test")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service; the message names the variable."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _parse_float(name: str, raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _parse_amounts(name: str, raw: str) -> tuple[int, ...]:
+    try:
+        amounts = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a comma-separated list of amounts in cents") from None
+    if not amounts or any(a <= 0 for a in amounts):
+        raise ConfigError(f"{name} must list positive amounts in cents, e.g. 100,500,1000")
+    return amounts
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service reads from its environment.
+
+    Environment variable names are the upper-cased field names; see README.md.
+    """
+
+    app_env: str = "production"
+    secret_key: str = ""
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    publication_name: str = "The Observatory"
+    publication_address: str = "The Observatory, 1 Example Street, Springfield"
+    publication_email: str = "support@observatory.example"
+    staff_notification_email: str = "newsroom@observatory.example"
+    timezone: str = "UTC"
+    currency: str = "usd"
+    default_amounts: tuple[int, ...] = (100, 500, 1000)
+    min_amount_cents: int = 100
+    max_amount_cents: int = 1_000_000
+    fee_percent: float = 2.9
+    fee_fixed_cents: int = 30
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    stripe_timeout_seconds: float = 10.0
+    mail_url: str = ""
+    mail_from: str = "The Observatory <support@observatory.example>"
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_enabled: bool = True
+    session_cookie_secure: bool = True
+    articles_per_page: int = 10
+    article_cache_seconds: int = 60
+    banner_dismiss_days: int = 14
+    instance_path: str = ""
+
+    @property
+    def debug(self) -> bool:
+        return self.app_env == "development"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], instance_path: str | Path) -> Config:
+        """Build the configuration from environment variables, then validate it."""
+        instance = Path(instance_path)
+        values: dict[str, object] = {"instance_path": str(instance)}
+        for f in fields(cls):
+            if f.name == "instance_path":
+                continue
+            env_name = f.name.upper()
+            if env_name not in environ:
+                continue
+            raw = environ[env_name]
+            default = f.default
+            if isinstance(default, bool):
+                values[f.name] = _parse_bool(env_name, raw)
+            elif isinstance(default, int):
+                values[f.name] = _parse_int(env_name, raw)
+            elif isinstance(default, float):
+                values[f.name] = _parse_float(env_name, raw)
+            elif isinstance(default, tuple):
+                values[f.name] = _parse_amounts(env_name, raw)
+            else:
+                values[f.name] = raw.strip()
+        app_env = str(values.get("app_env", cls.app_env)).lower()
+        values["app_env"] = app_env
+        if app_env not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app_env!r}")
+        if app_env != "production":
+            values.setdefault("session_cookie_secure", False)
+            if not values.get("secret_key"):
+                values["secret_key"] = _development_secret(instance)
+        if not values.get("database_url"):
+            values["database_url"] = f"sqlite:///{instance / 'membership.sqlite3'}"
+        config = cls(**values)  # type: ignore[arg-type]
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuse configurations that would run insecurely or not at all."""
+        if self.is_production:
+            for name in ("secret_key", "stripe_secret_key", "stripe_webhook_secret"):
+                if not getattr(self, name):
+                    raise ConfigError(
+                        f"{name.upper()} is not set: it is required when APP_ENV=production. "
+                        "Set it in the environment (see README.md, Configuration)."
+                    )
+            if len(self.secret_key) < 32:
+                raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is empty: give a SQLAlchemy URL, or leave it unset.")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ConfigError(f"CURRENCY must be a three-letter ISO code, not {self.currency!r}")
+        if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:
+            raise ConfigError("MIN_AMOUNT_CENTS must be positive and not above MAX_AMOUNT_CENTS")
+        if not 0 <= self.fee_percent < 50 or self.fee_fixed_cents < 0:
+            raise ConfigError("FEE_PERCENT must be between 0 and 50, FEE_FIXED_CENTS not negative")
+        if self.articles_per_page < 1:
+            raise ConfigError("ARTICLES_PER_PAGE must be at least 1")
+
+    def with_overrides(self, **changes: object) -> Config:
+        """A copy with some fields changed, validated again (used by tests and the CLI)."""
+        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        current.update(changes)
+        config = type(self)(**current)
+        config.validate()
+        return config
+
+
+def _development_secret(instance: Path) -> str:
+    """Outside production a random key is generated once and kept in instance/."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

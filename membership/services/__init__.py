@@ -1,0 +1,1 @@
+"""Business rules as plain typed functions; they flush, the caller commits once."""

@@ -1,0 +1,156 @@
+"""Test fixtures: a real database (SQLite file or PostgreSQL) built by the migrations, a real WSGI
+server in a thread, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from membership import create_app
+from membership.config import Config
+from membership.extensions import db, limiter
+from membership.models import Base
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh database whose schema is built by running every migration."""
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'membership-test.sqlite3'}"
+    )
+    if is_postgres(url):
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(make_config(url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def make_config(database_url: str, instance: Path, **overrides: object) -> Config:
+    config = Config(
+        app_env="test",
+        secret_key=TEST_SECRET,
+        database_url=database_url,
+        base_url="http://127.0.0.1",
+        session_cookie_secure=False,
+        instance_path=str(instance),
+        ratelimit_storage_uri="memory://",
+    )
+    return config.with_overrides(**overrides) if overrides else config
+
+
+def empty_all_tables() -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
+    db.session.commit()
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> Config:
+    return make_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    app = create_app(config)
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if not match:
+        raise AssertionError("no CSRF token in the page")
+    return match.group(1)
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+AXE_PATH = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
