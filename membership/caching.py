@@ -6,8 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,13 +20,28 @@ def public_page(view: F) -> F:
         g.public_page = True
         return view(*args, **kwargs)
 
+    wrapper.public_page = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def is_public_page_request() -> bool:
+    """True when the request goes to a public page (read before the view runs)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "public_page", False))
 
 
 class PublicPageAwareSessionInterface(SecureCookieSessionInterface):
     """Flask adds `Vary: Cookie` whenever an extension merely peeks at the session (Flask-Login
     does after every request). A public page never reads it for its content, so that header would
     only split shared caches per reader; leave it off there, and never set a cookie from them."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # Most readers send no session cookie: skip building the signing serializer for them.
+        if not app.secret_key:
+            return None
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if g.get("public_page") and not session.modified:

@@ -81,6 +81,7 @@ class Config:
     session_cookie_secure: bool = True
     articles_per_page: int = 10
     article_cache_seconds: int = 60
+    article_version_seconds: float = 2.0
     banner_dismiss_days: int = 14
     instance_path: str = ""
 

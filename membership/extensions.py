@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from membership.caching import is_public_page_request
 from membership.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -14,3 +15,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Public pages are the same for everyone and carry no limits; skipping the limiter keeps them fast.
+limiter.request_filter(is_public_page_request)

@@ -34,18 +34,27 @@ def content_security_policy(config: Config) -> str:
     )
 
 
+def security_headers(config: Config) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Security-Policy", content_security_policy(config)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if config.is_production:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
 def install_security_headers(app: Flask, config: Config) -> None:
-    csp = content_security_policy(config)
+    defaults = security_headers(config)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if config.is_production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        for name, value in defaults:
+            if name not in headers:
+                headers.add(name, value)
         return response

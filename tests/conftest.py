@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +69,8 @@ def make_config(database_url: str, instance: Path, **overrides: object) -> Confi
         session_cookie_secure=False,
         instance_path=str(instance),
         ratelimit_storage_uri="memory://",
+        # Pages check their version on every request in tests; the page cache has its own tests.
+        article_version_seconds=0,
     )
     return config.with_overrides(**overrides) if overrides else config
 
@@ -98,6 +100,23 @@ def app(config: Config) -> Iterator[Flask]:
         empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app_factory(app: Flask, config: Config) -> Iterator[Callable[..., Flask]]:
+    """Another app on the same test database, with some settings changed; cleaned up like `app`."""
+    made: list[Flask] = []
+
+    def factory(**overrides: object) -> Flask:
+        other = create_app(config.with_overrides(**overrides))
+        made.append(other)
+        return other
+
+    yield factory
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

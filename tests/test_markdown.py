@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -25,7 +26,10 @@ class ActiveContentFinder(HTMLParser):
             if name.startswith("on") or name in {"style", "srcdoc", "formaction"}:
                 self.found.append(f"{tag}[{name}]")
             if name in {"href", "src"} and value is not None:
-                scheme = value.strip().split(":", 1)[0].lower() if ":" in value else ""
+                # As a browser reads a URL: tabs and newlines vanish, edges are trimmed.
+                cleaned = re.sub(r"[\t\n\r]", "", value).strip("".join(map(chr, range(33))))
+                match = re.match(r"([a-zA-Z][a-zA-Z0-9+.\-]*):", cleaned)
+                scheme = match.group(1).lower() if match else ""
                 if scheme not in {"", "http", "https", "mailto"}:
                     self.found.append(f"{tag}[{name}={value}]")
 

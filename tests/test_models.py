@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from factories import make_article, make_variant
 from membership.extensions import db
-from membership.models import Article, ArticleStatus, Base, BannerVariant
+from membership.models import Article, ArticleStatus, BannerVariant, Base
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -52,7 +52,9 @@ def test_naive_datetimes_are_refused() -> None:
 
 def test_enums_are_stored_as_their_values() -> None:
     make_article(slug="draft-one", status=ArticleStatus.DRAFT)
-    stored = db.session.execute(text("SELECT status FROM article WHERE slug = 'draft-one'")).scalar()
+    stored = db.session.execute(
+        text("SELECT status FROM article WHERE slug = 'draft-one'")
+    ).scalar()
     assert stored == "draft"
     with pytest.raises(IntegrityError):
         db.session.execute(text("UPDATE article SET status = 'bogus' WHERE slug = 'draft-one'"))
@@ -62,7 +64,9 @@ def test_enums_are_stored_as_their_values() -> None:
 def test_banner_weight_cannot_be_negative() -> None:
     variant = make_variant()
     with pytest.raises(IntegrityError):
-        db.session.execute(text("UPDATE banner_variant SET weight = -1 WHERE id = :id"), {"id": variant.id})
+        db.session.execute(
+            text("UPDATE banner_variant SET weight = -1 WHERE id = :id"), {"id": variant.id}
+        )
     db.session.rollback()
 
 

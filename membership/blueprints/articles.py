@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from membership.blueprints import app_config
 from membership.caching import public_page
 from membership.extensions import db
 from membership.models import Article, ArticleStatus
+from membership.page_cache import PageCache, PageVersion
 from membership.services import articles as article_service
 from membership.services.banner import banner_version_columns, control_variant
 
@@ -31,11 +32,16 @@ def index() -> str:
     return render_template("articles/index.html", page=page)
 
 
-@bp.get("/articles/<slug>")
-@public_page
-def article(slug: str) -> Response:
-    config = app_config()
-    # The cheap question first: has anything this page shows changed since the reader's copy?
+def _page_cache() -> PageCache:
+    cache = current_app.extensions.get("article_page_cache")
+    if cache is None:
+        cache = PageCache(version_seconds=app_config().article_version_seconds)
+        current_app.extensions["article_page_cache"] = cache
+    return cache
+
+
+def _load_version(slug: str) -> PageVersion | None:
+    """The cheap question: which version of this page is current? One small query."""
     row = (
         db.session()
         .execute(
@@ -46,24 +52,34 @@ def article(slug: str) -> Response:
         .first()
     )
     if row is None:
-        abort(404)
+        return None
     article_id, updated_at, banner_updated, banner_count = row
     etag = hashlib.sha256(
         f"{_BUILD}:{article_id}:{updated_at.isoformat()}:{banner_updated}:{banner_count}".encode()
     ).hexdigest()[:32]
-    cache_control = f"public, max-age={config.article_cache_seconds}"
-    if request.if_none_match.contains(etag):
-        not_modified = Response(status=304)
-        not_modified.set_etag(etag)
-        not_modified.headers["Cache-Control"] = cache_control
-        return not_modified
+    return PageVersion(etag=etag, article_id=article_id)
+
+
+def _render_article(article_id: int) -> bytes:
     article = db.session().get(Article, article_id)
     if article is None:
         abort(404)
     banner = control_variant(db.session())
-    response = make_response(
-        render_template("articles/article.html", article=article, banner=banner)
-    )
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = cache_control
+    return render_template("articles/article.html", article=article, banner=banner).encode()
+
+
+@bp.get("/articles/<slug>")
+@public_page
+def article(slug: str) -> Response:
+    cache = _page_cache()
+    version = cache.version(slug, lambda: _load_version(slug))
+    if version is None:
+        abort(404)
+    if request.if_none_match.contains(version.etag):
+        response = Response(status=304)
+    else:
+        body = cache.page(version.etag, lambda: _render_article(version.article_id))
+        response = Response(body, mimetype="text/html")
+    response.set_etag(version.etag)
+    response.headers["Cache-Control"] = f"public, max-age={app_config().article_cache_seconds}"
     return response
