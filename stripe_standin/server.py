@@ -5,10 +5,17 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from stripe_standin.app import StandinConfig, create_standin_app, get_store
 from stripe_standin.state import Store
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that does not log every request (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 class StandinServer:
@@ -24,7 +31,9 @@ class StandinServer:
         webhook_secret: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        quiet: bool = True,
     ) -> None:
+        self.quiet = quiet
         self.host = host
         self.port = port
         self.config = StandinConfig(
@@ -49,7 +58,10 @@ class StandinServer:
     def start(self) -> StandinServer:
         if self._server is not None:
             return self
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        handler = _QuietHandler if self.quiet else None
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=handler
+        )
         self.port = self._server.server_port
         self.config.public_url = self.url
         self.store.public_url = self.url
