@@ -45,29 +45,18 @@ def parse_nested(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in pairs:
         parts = _split_key(key)
-        node: Any = root
+        node: dict[str, Any] = root
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list):
-                if part != "":
-                    raise FormError(f"Invalid array parameter: {key}", key)
-                if last:
-                    node.append(value)
-                else:
-                    child: Any = {}
-                    node.append(child)
-                    node = child
-                continue
-            if last:
+            if part == "":
+                # ``key[]``: append, i.e. the next free integer index.
+                part = str(sum(1 for k in node if k.isdigit()))
+            if i == len(parts) - 1:
                 node[part] = value
                 break
-            next_is_append = parts[i + 1] == ""
-            existing = node.get(part)
-            if existing is None or isinstance(existing, str):
-                existing = [] if next_is_append else {}
-                node[part] = existing
-            elif next_is_append and not isinstance(existing, list):
-                raise FormError(f"Invalid array parameter: {key}", key)
-            node = existing
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
     result: dict[str, Any] = _listify(root)
     return result

@@ -15,7 +15,7 @@ import stripe
 
 from stripe_standin import StandinServer
 
-WEBHOOK_SECRET = "whsec_test_standin"
+WEBHOOK_SECRET = "whsec_test_standin"  # noqa: S105 - test-only signing secret
 
 
 class WebhookReceiver:
@@ -205,9 +205,7 @@ def payment_session(client: stripe.StripeClient) -> Any:
 
 @pytest.fixture
 def subscription_session(client: stripe.StripeClient) -> Any:
-    def make(
-        amount: int = 1000, interval: str = "month", **extra: Any
-    ) -> stripe.checkout.Session:
+    def make(amount: int = 1000, interval: str = "month", **extra: Any) -> stripe.checkout.Session:
         params: dict[str, Any] = {
             "mode": "subscription",
             "line_items": [

@@ -215,7 +215,9 @@ def test_cancel_at_period_end_then_renewal_ends_it(
     assert [s.id for s in listed.data] == [sub.id]
 
 
-def test_cancel_now(subscribed: Any, client: stripe.StripeClient, server: Any, receiver: Any) -> None:
+def test_cancel_now(
+    subscribed: Any, client: stripe.StripeClient, server: Any, receiver: Any
+) -> None:
     sub = subscribed(1000)
     canceled = client.v1.subscriptions.cancel(sub.id)
     assert canceled.status == "canceled" and canceled.canceled_at and canceled.ended_at
