@@ -19,7 +19,7 @@ from typing import Any
 
 from stripe_standin.errors import CardDeclined, StripeError, not_found
 from stripe_standin.ids import new_id
-from stripe_standin.webhooks import Deliverer, Delivery
+from stripe_standin.webhooks import Deliverer, Delivery, DeliveryResult
 
 JSON = dict[str, Any]
 
@@ -173,6 +173,7 @@ class Store:
         self.webhook_secret = webhook_secret
         self.deliveries_enabled = True
         self.deliverer = deliverer or Deliverer()
+        self.deliverer.on_result = self._delivered
         self.latency_ms = 0
         self.fail_next = 0
         self.reset()
@@ -229,13 +230,23 @@ class Store:
         self.events.append(event)
         self.objects[event["id"]] = event
         if deliver:
-            self.deliver(event)
+            self.deliver(event, count=False)
         return event
 
-    def deliver(self, event: JSON) -> bool:
+    def _delivered(self, result: DeliveryResult) -> None:
+        """Delivery-thread callback: a delivered event no longer has a pending webhook."""
+        if result.ok:
+            with self.lock:
+                event = self.objects.get(result.event_id)
+                if event is not None and event.get("pending_webhooks"):
+                    event["pending_webhooks"] -= 1
+
+    def deliver(self, event: JSON, *, count: bool = True) -> bool:
         """Queue one event for the configured endpoint; False if none is configured."""
         if not (self.webhook_url and self.webhook_secret):
             return False
+        if count:
+            event["pending_webhooks"] += 1
         body = json.dumps(event, indent=2)
         self.deliverer.enqueue(Delivery(event["id"], self.webhook_url, self.webhook_secret, body))
         return True

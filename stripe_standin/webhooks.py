@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("stripe_standin.webhooks")
@@ -48,7 +49,13 @@ class Deliverer:
     The thread starts lazily on the first queued delivery and is stopped by :meth:`close`.
     """
 
-    def __init__(self, retry_delays: tuple[float, ...] = RETRY_DELAYS, timeout: float = 5.0):
+    def __init__(
+        self,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        timeout: float = 5.0,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+    ) -> None:
+        self.on_result = on_result
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._retry_delays = retry_delays
         self._timeout = timeout
@@ -108,6 +115,8 @@ class Deliverer:
                 result = self._deliver(item)
                 with self._cond:
                     self.results.append(result)
+                if self.on_result is not None:
+                    self.on_result(result)
             except Exception:  # pragma: no cover - defensive: never kill the worker
                 log.exception("webhook delivery crashed for %s", item.event_id)
             finally:

@@ -101,6 +101,7 @@ def test_deliveries_disabled_and_resend(
     listed = client.v1.events.list()
     assert [e.type for e in listed.data] == ["customer.created"]
     assert listed.data[0].pending_webhooks == 0
+    assert client.v1.events.list().data[0].pending_webhooks == 0
     http.admin(f"events/{listed.data[0].id}/resend")
     server.flush()
     assert [e["id"] for e in receiver.events] == [listed.data[0].id]

@@ -59,6 +59,7 @@ def test_one_off_paid_through_hosted_page(
     assert obj["customer_details"]["email"] == "reader@example.org"
     assert completed["api_version"] == "2026-10-28.endive"
     assert completed["livemode"] is False and completed["pending_webhooks"] == 1
+    assert client.v1.events.retrieve(completed["id"]).pending_webhooks == 0  # delivered
 
     session = client.v1.checkout.sessions.retrieve(session.id)
     assert session.customer and str(session.customer).startswith("cus_")
