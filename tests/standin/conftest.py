@@ -177,7 +177,7 @@ def subseq() -> Any:
 @pytest.fixture
 def payment_session(client: stripe.StripeClient) -> Any:
     def make(amount: int = 500, **extra: Any) -> stripe.checkout.Session:
-        params: dict[str, Any] = {
+        params: Any = {
             "mode": "payment",
             "submit_type": "donate",
             "line_items": [
@@ -206,7 +206,7 @@ def payment_session(client: stripe.StripeClient) -> Any:
 @pytest.fixture
 def subscription_session(client: stripe.StripeClient) -> Any:
     def make(amount: int = 1000, interval: str = "month", **extra: Any) -> stripe.checkout.Session:
-        params: dict[str, Any] = {
+        params: Any = {
             "mode": "subscription",
             "line_items": [
                 {

@@ -43,7 +43,7 @@ def test_customers_crud(client: stripe.StripeClient, server: Any, receiver: Any)
 
 
 def test_idempotency_replay(client: stripe.StripeClient, payment_session: Any) -> None:
-    params: dict[str, Any] = {
+    params: Any = {
         "mode": "payment",
         "line_items": [
             {
@@ -63,7 +63,7 @@ def test_idempotency_replay(client: stripe.StripeClient, payment_session: Any) -
     second = client.v1.checkout.sessions.create(params=params, options=options)
     assert first.id == second.id
     assert len(client.v1.checkout.sessions.list().data) == 1
-    changed = {**params, "metadata": {"other": "1"}}
+    changed: Any = {**params, "metadata": {"other": "1"}}
     with pytest.raises(stripe.IdempotencyError):
         client.v1.checkout.sessions.create(params=changed, options=options)
     with pytest.raises(stripe.IdempotencyError):

@@ -100,7 +100,8 @@ def test_failed_renewal_then_setup_checkout_recovers(
     assert pm and str(pm).startswith("pm_") and sub.default_payment_method == pm
     assert client.v1.invoices.retrieve(invoice["id"]).status == "paid"
     seti = client.v1.setup_intents.retrieve(completed["setup_intent"])
-    assert seti.status == "succeeded" and seti.metadata["subscription_id"] == sub.id
+    assert seti.status == "succeeded" and seti.metadata is not None
+    assert seti.metadata["subscription_id"] == sub.id
 
 
 def test_portal_card_update_recovers(
