@@ -1,0 +1,1775 @@
+"""In-memory Stripe state and the simulated business logic.
+
+Every public method expects the caller to hold :attr:`Store.lock`.
+Objects are kept as plain JSON-ready dicts in their Stripe shape (API version 2026-10-28).
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from stripe_standin.errors import CardDeclined, StripeError, not_found
+from stripe_standin.ids import new_id
+from stripe_standin.webhooks import Deliverer, Delivery, DeliveryResult
+
+JSON = dict[str, Any]
+
+API_VERSION = "2026-10-28.endive"
+SESSION_LIFETIME = 24 * 3600
+RETRY_AFTER = 3 * 24 * 3600
+INTERVAL_MONTHS = {"month": 1, "year": 12}
+ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd"}
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "chf": "CHF "}
+
+# Test cards: form value -> (last4, succeeds)
+CARDS: dict[str, tuple[str, bool]] = {
+    "success": ("4242", True),
+    "4242": ("4242", True),
+    "4242424242424242": ("4242", True),
+    "decline": ("0002", False),
+    "0002": ("0002", False),
+    "4000000000000002": ("0002", False),
+}
+
+# Stripe's REST collection name -> object type (for generic retrieval and expansion).
+COLLECTIONS = {
+    "customers": "customer",
+    "checkout/sessions": "checkout.session",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription_item",
+    "invoices": "invoice",
+    "payment_intents": "payment_intent",
+    "charges": "charge",
+    "refunds": "refund",
+    "disputes": "dispute",
+    "prices": "price",
+    "products": "product",
+    "payment_methods": "payment_method",
+    "setup_intents": "setup_intent",
+    "billing_portal/sessions": "billing_portal.session",
+    "events": "event",
+}
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def add_months(ts: int, months: int) -> int:
+    """Add calendar months to a UTC timestamp, clamping the day to the month's end."""
+    dt = datetime.fromtimestamp(ts, UTC)
+    index = dt.month - 1 + months
+    year, month = dt.year + index // 12, index % 12 + 1
+    day = min(dt.day, calendar.monthrange(year, month)[1])
+    return int(dt.replace(year=year, month=month, day=day).timestamp())
+
+
+def format_amount(amount: int, currency: str) -> str:
+    cur = currency.lower()
+    number = f"{amount:,}" if cur in ZERO_DECIMAL else f"{amount / 100:,.2f}"
+    symbol = SYMBOLS.get(cur)
+    return f"{symbol}{number}" if symbol else f"{number} {cur.upper()}"
+
+
+def _empty_address() -> JSON:
+    keys = ("city", "country", "line1", "line2", "postal_code", "state")
+    return dict.fromkeys(keys)
+
+
+# -- parameter helpers --------------------------------------------------------------------------
+
+
+def as_dict(value: Any, param: str) -> JSON:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise StripeError(f"Invalid object: {param} must be a hash", param=param)
+    return value
+
+
+def as_int(value: Any, param: str, *, positive: bool = False, minimum: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise StripeError(f"Invalid integer: {value}", param=param)
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        result = int(value.strip())
+    else:
+        raise StripeError(f"Invalid integer: {value}", param=param)
+    if positive and result <= 0:
+        raise StripeError(f"Invalid {param}: must be greater than 0", param=param)
+    if minimum is not None and result < minimum:
+        raise StripeError(f"Invalid {param}: must be at least {minimum}", param=param)
+    return result
+
+
+def as_bool(value: Any, param: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise StripeError(f"Invalid boolean: {value}", param=param)
+
+
+def as_str(value: Any, param: str) -> str:
+    if not isinstance(value, str):
+        raise StripeError(f"Invalid string: {param}", param=param)
+    return value
+
+
+def merge_metadata(current: JSON, update: Any, param: str = "metadata") -> JSON:
+    """Stripe metadata semantics: ``""`` clears all, a key set to ``""`` is removed."""
+    if update == "":
+        return {}
+    if not isinstance(update, dict):
+        raise StripeError("Invalid object: metadata must be a hash", param=param)
+    merged = dict(current)
+    for key, value in update.items():
+        if not isinstance(value, str):
+            value = json.dumps(value) if not isinstance(value, int | float) else str(value)
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def diff_top_level(before: JSON, after: JSON) -> JSON:
+    """Old values of the top-level fields that changed (``previous_attributes``)."""
+    return {key: before.get(key) for key in after if before.get(key) != after.get(key)}
+
+
+@dataclass
+class IdempotentEntry:
+    method: str
+    path: str
+    fingerprint: str
+    status: int
+    body: str
+
+
+class Store:
+    """All simulated Stripe state. Guard every use with ``store.lock``."""
+
+    def __init__(
+        self,
+        public_url: str,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        deliverer: Deliverer | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.public_url = public_url.rstrip("/")
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.deliveries_enabled = True
+        self.deliverer = deliverer or Deliverer()
+        self.deliverer.on_result = self._delivered
+        self.latency_ms = 0
+        self.fail_next = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.objects: dict[str, JSON] = {}
+        self.by_kind: dict[str, list[str]] = defaultdict(list)
+        self.events: list[JSON] = []
+        self.idempotency: dict[str, IdempotentEntry] = {}
+        # Private (non-Stripe) data per object id.
+        self.private: dict[str, JSON] = defaultdict(dict)
+        self.latency_ms = 0
+        self.fail_next = 0
+        self.deliveries_enabled = True
+
+    # -- storage ------------------------------------------------------------------------------
+    def add(self, obj: JSON) -> JSON:
+        self.objects[obj["id"]] = obj
+        self.by_kind[obj["object"]].append(obj["id"])
+        return obj
+
+    def get(self, kind: str, object_id: str, param: str = "id") -> JSON:
+        obj = self.objects.get(object_id)
+        if obj is None or obj.get("object") != kind:
+            raise not_found(kind, object_id, param)
+        return obj
+
+    def all(self, kind: str) -> list[JSON]:
+        return [self.objects[i] for i in self.by_kind.get(kind, [])]
+
+    def base(self, kind: str, prefix: str, *, metadata: JSON | None = None) -> JSON:
+        obj: JSON = {"id": new_id(prefix), "object": kind, "created": now(), "livemode": False}
+        if metadata is not None:
+            obj["metadata"] = metadata
+        return obj
+
+    # -- events & webhooks ----------------------------------------------------------------------
+    def emit(self, event_type: str, obj: JSON, previous: JSON | None = None) -> JSON:
+        data: JSON = {"object": copy.deepcopy(obj)}
+        if previous:
+            data["previous_attributes"] = copy.deepcopy(previous)
+        deliver = bool(self.deliveries_enabled and self.webhook_url and self.webhook_secret)
+        event: JSON = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": now(),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": 1 if deliver else 0,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        self.events.append(event)
+        self.objects[event["id"]] = event
+        if deliver:
+            self.deliver(event, count=False)
+        return event
+
+    def _delivered(self, result: DeliveryResult) -> None:
+        """Delivery-thread callback: a delivered event no longer has a pending webhook."""
+        if result.ok:
+            with self.lock:
+                event = self.objects.get(result.event_id)
+                if event is not None and event.get("pending_webhooks"):
+                    event["pending_webhooks"] -= 1
+
+    def deliver(self, event: JSON, *, count: bool = True) -> bool:
+        """Queue one event for the configured endpoint; False if none is configured."""
+        if not (self.webhook_url and self.webhook_secret):
+            return False
+        if count:
+            event["pending_webhooks"] += 1
+        body = json.dumps(event, indent=2)
+        self.deliverer.enqueue(Delivery(event["id"], self.webhook_url, self.webhook_secret, body))
+        return True
+
+    # -- listing & expansion --------------------------------------------------------------------
+    def list_objects(
+        self,
+        items: list[JSON],
+        params: JSON,
+        url: str,
+        where: Callable[[JSON], bool] | None = None,
+    ) -> JSON:
+        """Stripe list semantics: newest first, created filters, cursor paging, limit."""
+        limit = as_int(params.get("limit", 10), "limit")
+        if not 1 <= limit <= 100:
+            raise StripeError("Invalid limit: must be between 1 and 100", param="limit")
+        created = params.get("created")
+        bounds: JSON = {}
+        if isinstance(created, dict):
+            bounds = {op: as_int(v, f"created[{op}]") for op, v in created.items()}
+        elif created not in (None, ""):
+            bounds = {"eq": as_int(created, "created")}
+        checks: dict[str, Callable[[int, int], bool]] = {
+            "gt": lambda c, b: c > b,
+            "gte": lambda c, b: c >= b,
+            "lt": lambda c, b: c < b,
+            "lte": lambda c, b: c <= b,
+            "eq": lambda c, b: c == b,
+        }
+        selected = [
+            obj
+            for obj in reversed(items)
+            if (where is None or where(obj))
+            and all(checks[op](obj["created"], b) for op, b in bounds.items() if op in checks)
+        ]
+        start_after = params.get("starting_after")
+        end_before = params.get("ending_before")
+        ids = [obj["id"] for obj in selected]
+        if start_after:
+            if start_after not in ids:
+                if start_after not in self.objects:
+                    raise not_found("object", str(start_after), "starting_after")
+                selected = []
+            else:
+                selected = selected[ids.index(start_after) + 1 :]
+            page, has_more = selected[:limit], len(selected) > limit
+        elif end_before:
+            if end_before not in ids:
+                if end_before not in self.objects:
+                    raise not_found("object", str(end_before), "ending_before")
+                selected = []
+            else:
+                selected = selected[: ids.index(end_before)]
+            page, has_more = selected[-limit:], len(selected) > limit
+        else:
+            page, has_more = selected[:limit], len(selected) > limit
+        expand = [p[5:] for p in self.expand_paths(params) if p.startswith("data.")]
+        data = [self.render(obj, expand) for obj in page]
+        return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+    @staticmethod
+    def expand_paths(params: JSON) -> list[str]:
+        raw = params.get("expand", [])
+        if isinstance(raw, str):
+            raw = [raw]
+        if isinstance(raw, dict):
+            raw = list(raw.values())
+        return [p for p in raw if isinstance(p, str)]
+
+    def render(self, obj: JSON, expand: list[str] | None = None) -> JSON:
+        """A deep copy of ``obj`` with the requested ``expand`` paths replaced by objects."""
+        out = copy.deepcopy(obj)
+        for path in expand or []:
+            out = self._expand(out, path.split("."))
+        return out
+
+    def _expand(self, value: Any, parts: list[str]) -> Any:
+        if isinstance(value, list):
+            return [self._expand(v, parts) for v in value]
+        if not isinstance(value, dict) or not parts:
+            return value
+        key, rest = parts[0], parts[1:]
+        if key not in value:
+            return value
+        child = value[key]
+        if isinstance(child, str) and child in self.objects:
+            child = copy.deepcopy(self.objects[child])
+        value[key] = self._expand(child, rest) if rest else child
+        return value
+
+    # -- customers ----------------------------------------------------------------------------
+    def create_customer(self, params: JSON, *, emit: bool = True) -> JSON:
+        cust = self.base("customer", "cus", metadata={})
+        cust.update(
+            {
+                "address": None,
+                "balance": 0,
+                "currency": None,
+                "default_source": None,
+                "delinquent": False,
+                "description": None,
+                "email": None,
+                "invoice_prefix": new_id("x", 8)[2:].upper(),
+                "invoice_settings": {
+                    "custom_fields": None,
+                    "default_payment_method": None,
+                    "footer": None,
+                    "rendering_options": None,
+                },
+                "name": None,
+                "next_invoice_sequence": 1,
+                "phone": None,
+                "preferred_locales": [],
+                "shipping": None,
+                "tax_exempt": "none",
+                "test_clock": None,
+            }
+        )
+        self._apply_customer_params(cust, params)
+        self.add(cust)
+        if emit:
+            self.emit("customer.created", cust)
+        return cust
+
+    def _apply_customer_params(self, cust: JSON, params: JSON) -> None:
+        for field in ("email", "name", "phone", "description"):
+            if field in params:
+                value = as_str(params[field], field)
+                cust[field] = value or None
+        if "address" in params:
+            address = params["address"]
+            if address == "":
+                cust["address"] = None
+            else:
+                merged = cust["address"] or _empty_address()
+                for key, value in as_dict(address, "address").items():
+                    if key not in merged:
+                        raise StripeError(
+                            f"Received unknown parameter: address[{key}]", param=f"address[{key}]"
+                        )
+                    merged[key] = value or None
+                cust["address"] = merged
+        if "metadata" in params:
+            cust["metadata"] = merge_metadata(cust["metadata"], params["metadata"])
+        if "invoice_settings" in params:
+            settings = as_dict(params["invoice_settings"], "invoice_settings")
+            if "default_payment_method" in settings:
+                pm_id = as_str(settings["default_payment_method"], "default_payment_method")
+                if pm_id:
+                    pm = self.get(
+                        "payment_method", pm_id, "invoice_settings[default_payment_method]"
+                    )
+                    pm["customer"] = cust["id"]
+                cust["invoice_settings"]["default_payment_method"] = pm_id or None
+
+    def update_customer(self, cust: JSON, params: JSON) -> JSON:
+        before = copy.deepcopy(cust)
+        self._apply_customer_params(cust, params)
+        previous = diff_top_level(before, cust)
+        if previous:
+            self.emit("customer.updated", cust, previous)
+        return cust
+
+    def find_customer_by_email(self, email: str) -> JSON | None:
+        for cust in reversed(self.all("customer")):
+            if (cust.get("email") or "").lower() == email.lower() and not cust.get("deleted"):
+                return cust
+        return None
+
+    # -- catalog -------------------------------------------------------------------------------
+    def create_product(self, name: str) -> JSON:
+        product = self.base("product", "prod", metadata={})
+        product.update(
+            {
+                "active": True,
+                "default_price": None,
+                "description": None,
+                "images": [],
+                "marketing_features": [],
+                "name": name,
+                "package_dimensions": None,
+                "shippable": None,
+                "statement_descriptor": None,
+                "tax_code": None,
+                "type": "service",
+                "unit_label": None,
+                "updated": now(),
+                "url": None,
+            }
+        )
+        return self.add(product)
+
+    def create_price(self, price_data: JSON, param: str, *, recurring_required: bool) -> JSON:
+        """Create a Price from inline ``price_data`` (``product`` id or ``product_data``)."""
+        currency = price_data.get("currency")
+        if not currency or not isinstance(currency, str):
+            raise StripeError("Missing required param: currency.", param=f"{param}[currency]")
+        if "unit_amount" not in price_data:
+            raise StripeError("Missing required param: unit_amount.", param=f"{param}[unit_amount]")
+        unit_amount = as_int(price_data["unit_amount"], f"{param}[unit_amount]", positive=True)
+        recurring_in = price_data.get("recurring")
+        recurring: JSON | None = None
+        if recurring_in not in (None, ""):
+            rec = as_dict(recurring_in, f"{param}[recurring]")
+            interval = rec.get("interval")
+            if interval not in INTERVAL_MONTHS:
+                raise StripeError(
+                    "Invalid recurring[interval]: must be one of month or year",
+                    param=f"{param}[recurring][interval]",
+                )
+            count = as_int(rec.get("interval_count", 1), f"{param}[recurring][interval_count]")
+            if count != 1:
+                raise StripeError(
+                    "The stand-in only supports interval_count=1",
+                    param=f"{param}[recurring][interval_count]",
+                )
+            recurring = {
+                "interval": interval,
+                "interval_count": 1,
+                "meter": None,
+                "trial_period_days": None,
+                "usage_type": "licensed",
+            }
+        if recurring_required and recurring is None:
+            raise StripeError(
+                "Subscription prices need recurring[interval] (month or year).",
+                param=f"{param}[recurring][interval]",
+            )
+        if not recurring_required and recurring is not None:
+            raise StripeError(
+                "You specified `payment` mode but passed a recurring price. Either switch to "
+                "`subscription` mode or use only one-time prices.",
+                param=param,
+            )
+        if price_data.get("product"):
+            product = self.get("product", as_str(price_data["product"], "product"), param)
+        else:
+            product_data = as_dict(price_data.get("product_data"), f"{param}[product_data]")
+            name = product_data.get("name")
+            if not name or not isinstance(name, str):
+                raise StripeError(
+                    "Missing required param: product_data[name].",
+                    param=f"{param}[product_data][name]",
+                )
+            product = self.create_product(name)
+        price = self.base("price", "price", metadata={})
+        price.update(
+            {
+                "active": True,
+                "billing_scheme": "per_unit",
+                "currency": currency.lower(),
+                "custom_unit_amount": None,
+                "lookup_key": None,
+                "nickname": None,
+                "product": product["id"],
+                "recurring": recurring,
+                "tax_behavior": "unspecified",
+                "tiers_mode": None,
+                "transform_quantity": None,
+                "type": "recurring" if recurring else "one_time",
+                "unit_amount": unit_amount,
+                "unit_amount_decimal": str(unit_amount),
+            }
+        )
+        if product["default_price"] is None:
+            product["default_price"] = price["id"]
+        return self.add(price)
+
+    def product_name(self, price: JSON) -> str:
+        product = self.objects.get(price["product"])
+        return str(product["name"]) if product else "Item"
+
+    # -- payment methods, intents, charges -----------------------------------------------------
+    def card_for(self, card: str) -> tuple[str, bool]:
+        key = (card or "success").strip().replace(" ", "").lower()
+        if key not in CARDS:
+            raise StripeError(f"Unknown test card: {card!r}", param="card")
+        return CARDS[key]
+
+    def create_payment_method(self, card: str, customer: str | None, email: str | None) -> JSON:
+        last4, _ok = self.card_for(card)
+        pm = self.base("payment_method", "pm", metadata={})
+        year = datetime.now(UTC).year + 3
+        pm.update(
+            {
+                "allow_redisplay": "unspecified",
+                "billing_details": {
+                    "address": _empty_address(),
+                    "email": email,
+                    "name": None,
+                    "phone": None,
+                    "tax_id": None,
+                },
+                "card": {
+                    "brand": "visa",
+                    "checks": {
+                        "address_line1_check": None,
+                        "address_postal_code_check": None,
+                        "cvc_check": "pass",
+                    },
+                    "country": "US",
+                    "display_brand": "visa",
+                    "exp_month": 12,
+                    "exp_year": year,
+                    "fingerprint": f"standin{last4}",
+                    "funding": "credit",
+                    "last4": last4,
+                    "networks": {"available": ["visa"], "preferred": None},
+                    "wallet": None,
+                },
+                "customer": customer,
+                "type": "card",
+            }
+        )
+        return self.add(pm)
+
+    def pm_succeeds(self, pm_id: str | None) -> bool:
+        pm = self.objects.get(pm_id or "")
+        return bool(pm and pm["card"]["last4"] != "0002")
+
+    def create_payment_intent(
+        self, amount: int, currency: str, customer: str | None, metadata: JSON, description: str
+    ) -> JSON:
+        pi = self.base("payment_intent", "pi", metadata=dict(metadata))
+        pi.update(
+            {
+                "amount": amount,
+                "amount_capturable": 0,
+                "amount_details": {"tip": {}},
+                "amount_received": 0,
+                "application": None,
+                "application_fee_amount": None,
+                "automatic_payment_methods": None,
+                "canceled_at": None,
+                "cancellation_reason": None,
+                "capture_method": "automatic",
+                "client_secret": f"{new_id('pi')}_secret_{new_id('x')[2:]}",
+                "confirmation_method": "automatic",
+                "currency": currency,
+                "customer": customer,
+                "description": description,
+                "last_payment_error": None,
+                "latest_charge": None,
+                "next_action": None,
+                "on_behalf_of": None,
+                "payment_method": None,
+                "payment_method_options": {},
+                "payment_method_types": ["card"],
+                "processing": None,
+                "receipt_email": None,
+                "review": None,
+                "setup_future_usage": None,
+                "shipping": None,
+                "statement_descriptor": None,
+                "statement_descriptor_suffix": None,
+                "status": "requires_payment_method",
+                "transfer_data": None,
+                "transfer_group": None,
+            }
+        )
+        return self.add(pi)
+
+    def create_charge(self, pi: JSON, pm: JSON, email: str | None, succeeded: bool) -> JSON:
+        ch = self.base("charge", "ch", metadata=dict(pi["metadata"]))
+        amount = pi["amount"]
+        ch.update(
+            {
+                "amount": amount,
+                "amount_captured": amount if succeeded else 0,
+                "amount_refunded": 0,
+                "application": None,
+                "application_fee": None,
+                "application_fee_amount": None,
+                "balance_transaction": new_id("txn") if succeeded else None,
+                "billing_details": {
+                    "address": _empty_address(),
+                    "email": email,
+                    "name": None,
+                    "phone": None,
+                    "tax_id": None,
+                },
+                "calculated_statement_descriptor": "STANDIN NEWSROOM",
+                "captured": succeeded,
+                "currency": pi["currency"],
+                "customer": pi["customer"],
+                "description": pi["description"],
+                "disputed": False,
+                "failure_balance_transaction": None,
+                "failure_code": None if succeeded else "card_declined",
+                "failure_message": None if succeeded else "Your card was declined.",
+                "fraud_details": {},
+                "outcome": {
+                    "network_status": "approved_by_network" if succeeded else "declined_by_network",
+                    "reason": None if succeeded else "generic_decline",
+                    "risk_level": "normal",
+                    "seller_message": "Payment complete." if succeeded else "The bank declined.",
+                    "type": "authorized" if succeeded else "issuer_declined",
+                },
+                "paid": succeeded,
+                "payment_intent": pi["id"],
+                "payment_method": pm["id"],
+                "payment_method_details": {
+                    "card": {
+                        "brand": "visa",
+                        "country": "US",
+                        "exp_month": pm["card"]["exp_month"],
+                        "exp_year": pm["card"]["exp_year"],
+                        "funding": "credit",
+                        "last4": pm["card"]["last4"],
+                        "network": "visa",
+                    },
+                    "type": "card",
+                },
+                "receipt_email": email,
+                "receipt_number": None,
+                "receipt_url": None,
+                "refunded": False,
+                "refunds": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "total_count": 0,
+                    "url": "",
+                },
+                "review": None,
+                "shipping": None,
+                "source_transfer": None,
+                "statement_descriptor": None,
+                "statement_descriptor_suffix": None,
+                "status": "succeeded" if succeeded else "failed",
+                "transfer_data": None,
+                "transfer_group": None,
+            }
+        )
+        ch["refunds"]["url"] = f"/v1/charges/{ch['id']}/refunds"
+        return self.add(ch)
+
+    def attempt_payment(
+        self, pi: JSON, pm: JSON, email: str | None, *, force_decline: bool = False
+    ) -> bool:
+        """Charge ``pm`` for ``pi``; emit the PaymentIntent/Charge events; True on success."""
+        succeeded = self.pm_succeeds(pm["id"]) and not force_decline
+        ch = self.create_charge(pi, pm, email, succeeded)
+        pi["latest_charge"] = ch["id"]
+        pi["payment_method"] = pm["id"]
+        pi["receipt_email"] = email
+        if succeeded:
+            pi["status"] = "succeeded"
+            pi["amount_received"] = pi["amount"]
+            pi["last_payment_error"] = None
+            self.emit("payment_intent.succeeded", pi)
+            self.emit("charge.succeeded", ch)
+        else:
+            pi["status"] = "requires_payment_method"
+            pi["last_payment_error"] = {
+                "charge": ch["id"],
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "payment_method": copy.deepcopy(pm),
+                "type": "card_error",
+            }
+            pi["payment_method"] = None
+            self.emit("payment_intent.payment_failed", pi)
+            self.emit("charge.failed", ch)
+        return succeeded
+
+    # -- checkout sessions -----------------------------------------------------------------------
+    def create_checkout_session(self, params: JSON) -> JSON:
+        mode = params.get("mode")
+        if mode not in ("payment", "subscription", "setup"):
+            raise StripeError(
+                "Invalid mode: must be one of payment, setup, or subscription", param="mode"
+            )
+        for url_param in ("success_url", "cancel_url"):
+            value = params.get(url_param)
+            if not value or not isinstance(value, str):
+                raise StripeError(f"Missing required param: {url_param}.", param=url_param)
+            if not value.startswith(("http://", "https://")):
+                raise StripeError(f"Not a valid URL: {url_param}", param=url_param)
+        customer_id = params.get("customer") or None
+        customer_email = params.get("customer_email") or None
+        if customer_id and customer_email:
+            raise StripeError(
+                "You may only specify one of these parameters: customer, customer_email.",
+                param="customer_email",
+            )
+        if customer_id:
+            self.get("customer", as_str(customer_id, "customer"), "customer")
+        if customer_email is not None:
+            as_str(customer_email, "customer_email")
+        submit_type = params.get("submit_type") or None
+        if submit_type is not None:
+            if submit_type not in ("auto", "book", "donate", "pay", "subscribe"):
+                raise StripeError("Invalid submit_type", param="submit_type")
+            if mode != "payment" and submit_type != "subscribe":
+                raise StripeError(
+                    "submit_type can only be used in payment mode.", param="submit_type"
+                )
+        metadata = merge_metadata({}, params.get("metadata", {}))
+        line_items: list[JSON] = []
+        raw_items = params.get("line_items")
+        if mode in ("payment", "subscription"):
+            if not isinstance(raw_items, list) or not raw_items:
+                raise StripeError("Missing required param: line_items.", param="line_items")
+            for i, raw in enumerate(raw_items):
+                param = f"line_items[{i}]"
+                item = as_dict(raw, param)
+                quantity = as_int(item.get("quantity", 1), f"{param}[quantity]", positive=True)
+                if item.get("price"):
+                    price = self.get("price", as_str(item["price"], "price"), f"{param}[price]")
+                    if (price["recurring"] is not None) != (mode == "subscription"):
+                        raise StripeError(f"Price does not match mode {mode}", param=param)
+                elif item.get("price_data"):
+                    price = self.create_price(
+                        as_dict(item["price_data"], f"{param}[price_data]"),
+                        f"{param}[price_data]",
+                        recurring_required=mode == "subscription",
+                    )
+                else:
+                    raise StripeError(
+                        "Missing required param: line_items[0][price_data].",
+                        param=f"{param}[price_data]",
+                    )
+                line_items.append({"price": price["id"], "quantity": quantity})
+            currencies = {self.objects[li["price"]]["currency"] for li in line_items}
+            if len(currencies) > 1:
+                raise StripeError("All line items must share one currency.", param="line_items")
+        elif raw_items:
+            raise StripeError("line_items cannot be used in setup mode.", param="line_items")
+        currency: str | None = None
+        amount_total: int | None = None
+        if line_items:
+            first_price = self.objects[line_items[0]["price"]]
+            currency = first_price["currency"]
+            amount_total = sum(
+                self.objects[li["price"]]["unit_amount"] * li["quantity"] for li in line_items
+            )
+        elif params.get("currency"):
+            currency = as_str(params["currency"], "currency").lower()
+        pi_data = as_dict(params.get("payment_intent_data"), "payment_intent_data")
+        sub_data = as_dict(params.get("subscription_data"), "subscription_data")
+        setup_data = as_dict(params.get("setup_intent_data"), "setup_intent_data")
+        if pi_data and mode != "payment":
+            raise StripeError(
+                "payment_intent_data can only be used in payment mode.",
+                param="payment_intent_data",
+            )
+        if sub_data and mode != "subscription":
+            raise StripeError(
+                "subscription_data can only be used in subscription mode.",
+                param="subscription_data",
+            )
+        if setup_data and mode != "setup":
+            raise StripeError(
+                "setup_intent_data can only be used in setup mode.", param="setup_intent_data"
+            )
+        created = now()
+        expires_at = created + SESSION_LIFETIME
+        if params.get("expires_at"):
+            expires_at = as_int(params["expires_at"], "expires_at", positive=True)
+        session = self.base("checkout.session", "cs_test", metadata=metadata)
+        session.update(
+            {
+                "after_expiration": None,
+                "allow_promotion_codes": None,
+                "amount_subtotal": amount_total,
+                "amount_total": amount_total,
+                "billing_address_collection": None,
+                "cancel_url": params["cancel_url"],
+                "client_reference_id": params.get("client_reference_id") or None,
+                "client_secret": None,
+                "consent": None,
+                "currency": currency,
+                "customer": customer_id,
+                "customer_creation": "if_required" if mode == "payment" else "always",
+                "customer_details": None,
+                "customer_email": customer_email,
+                "expires_at": expires_at,
+                "invoice": None,
+                "locale": None,
+                "mode": mode,
+                "payment_intent": None,
+                "payment_link": None,
+                "payment_method_types": ["card"],
+                "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
+                "recovered_from": None,
+                "setup_intent": None,
+                "status": "open",
+                "submit_type": submit_type,
+                "subscription": None,
+                "success_url": params["success_url"],
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+                "ui_mode": "hosted",
+                "url": None,
+            }
+        )
+        session["url"] = f"{self.public_url}/checkout/{session['id']}"
+        self.private[session["id"]].update(
+            {
+                "line_items": line_items,
+                "payment_intent_metadata": merge_metadata(
+                    {}, pi_data.get("metadata", {}), "payment_intent_data[metadata]"
+                ),
+                "payment_intent_description": pi_data.get("description"),
+                "subscription_metadata": merge_metadata(
+                    {}, sub_data.get("metadata", {}), "subscription_data[metadata]"
+                ),
+                "setup_metadata": merge_metadata(
+                    {}, setup_data.get("metadata", {}), "setup_intent_data[metadata]"
+                ),
+            }
+        )
+        return self.add(session)
+
+    def session_line_items(self, session: JSON) -> JSON:
+        data: list[JSON] = []
+        for li in self.private[session["id"]].get("line_items", []):
+            price = self.objects[li["price"]]
+            total = price["unit_amount"] * li["quantity"]
+            data.append(
+                {
+                    "id": f"li_{session['id'][8:32]}{len(data)}",
+                    "object": "item",
+                    "amount_discount": 0,
+                    "amount_subtotal": total,
+                    "amount_tax": 0,
+                    "amount_total": total,
+                    "currency": price["currency"],
+                    "description": self.product_name(price),
+                    "price": copy.deepcopy(price),
+                    "quantity": li["quantity"],
+                }
+            )
+        url = f"/v1/checkout/sessions/{session['id']}/line_items"
+        return {"object": "list", "data": data, "has_more": False, "url": url}
+
+    def session_summary(self, session: JSON) -> JSON:
+        """What the hosted page shows: product names, amount, frequency."""
+        items = self.private[session["id"]].get("line_items", [])
+        names = [self.product_name(self.objects[li["price"]]) for li in items]
+        interval = None
+        if items:
+            recurring = self.objects[items[0]["price"]]["recurring"]
+            interval = recurring["interval"] if recurring else None
+        amount = None
+        if session["amount_total"] is not None and session["currency"]:
+            amount = format_amount(session["amount_total"], session["currency"])
+        return {"names": names, "amount": amount, "interval": interval}
+
+    def expire_session(self, session: JSON) -> JSON:
+        if session["status"] != "open":
+            raise StripeError(
+                f"Only Checkout Sessions with a status of `open` can be expired. This Checkout "
+                f"Session has a status of `{session['status']}`.",
+                param="session",
+            )
+        session["status"] = "expired"
+        self.emit("checkout.session.expired", session)
+        return session
+
+    def _customer_for(self, customer_id: str | None, email: str | None) -> JSON:
+        if customer_id:
+            return self.get("customer", customer_id, "customer")
+        if not email:
+            raise StripeError("Enter your email address.", param="email")
+        found = self.find_customer_by_email(email)
+        if found is not None:
+            return found
+        return self.create_customer({"email": email})
+
+    def pay_session(self, session: JSON, card: str, email: str | None) -> JSON:
+        """Simulate the customer submitting the hosted page. Raises CardDeclined."""
+        if session["status"] != "open":
+            raise StripeError(
+                f"This Checkout Session is {session['status']} and can no longer be paid.",
+                param="session",
+                code="checkout_session_not_open",
+            )
+        _last4, succeeds = self.card_for(card)
+        email = (email or "").strip() or session["customer_email"]
+        if session["customer"] and not email:
+            email = self.get("customer", session["customer"])["email"]
+        if not email and not session["customer"]:
+            raise StripeError("Enter your email address.", param="email")
+        if email and "@" not in email:
+            raise StripeError("Enter a valid email address.", param="email")
+        mode = session["mode"]
+        if mode == "payment":
+            return self._pay_payment_session(session, card, email, succeeds)
+        if not succeeds:
+            raise CardDeclined("Your card was declined. Try another card.")
+        if mode == "subscription":
+            return self._pay_subscription_session(session, card, email)
+        return self._complete_setup_session(session, card, email)
+
+    def _complete_session(self, session: JSON, customer: JSON, email: str | None) -> None:
+        session["status"] = "complete"
+        if session["mode"] != "setup":
+            session["payment_status"] = "paid"
+        session["customer"] = customer["id"]
+        session["customer_details"] = {
+            "address": None,
+            "email": email or customer["email"],
+            "name": customer["name"],
+            "phone": customer["phone"],
+            "tax_exempt": "none",
+            "tax_ids": [],
+        }
+        self.emit("checkout.session.completed", session)
+
+    def _pay_payment_session(
+        self, session: JSON, card: str, email: str | None, succeeds: bool
+    ) -> JSON:
+        private = self.private[session["id"]]
+        pi_id = session["payment_intent"]
+        if pi_id:
+            pi = self.objects[pi_id]
+        else:
+            description = private.get("payment_intent_description") or ", ".join(
+                self.session_summary(session)["names"]
+            )
+            pi = self.create_payment_intent(
+                session["amount_total"],
+                session["currency"],
+                None,
+                private.get("payment_intent_metadata", {}),
+                description,
+            )
+            session["payment_intent"] = pi["id"]
+        if not succeeds:
+            pm = self.create_payment_method(card, None, email)
+            self.attempt_payment(pi, pm, email)
+            raise CardDeclined("Your card was declined. Try another card.")
+        customer = self._customer_for(session["customer"], email)
+        pi["customer"] = customer["id"]
+        pm = self.create_payment_method(card, None, email)
+        self.attempt_payment(pi, pm, email)
+        self._complete_session(session, customer, email)
+        return session
+
+    def _pay_subscription_session(self, session: JSON, card: str, email: str | None) -> JSON:
+        private = self.private[session["id"]]
+        customer = self._customer_for(session["customer"], email)
+        pm = self.create_payment_method(card, customer["id"], email)
+        self.emit("payment_method.attached", pm)
+        item = private["line_items"][0]
+        sub = self.create_subscription(
+            customer, self.objects[item["price"]], item["quantity"], pm["id"]
+        )
+        sub["metadata"] = dict(private.get("subscription_metadata", {}))
+        self.emit("customer.subscription.created", sub)
+        invoice = self.create_invoice(sub, "subscription_create")
+        self.finalize_invoice(invoice)
+        self.pay_invoice(invoice, pm["id"])
+        session["subscription"] = sub["id"]
+        session["invoice"] = invoice["id"]
+        self._complete_session(session, customer, email)
+        return session
+
+    def _complete_setup_session(self, session: JSON, card: str, email: str | None) -> JSON:
+        private = self.private[session["id"]]
+        customer = self._customer_for(session["customer"], email)
+        metadata = private.get("setup_metadata", {})
+        pm, seti = self.save_card(customer, card, email, metadata)
+        session["setup_intent"] = seti["id"]
+        self._complete_session(session, customer, email)
+        self.recover_subscriptions(customer, pm, metadata.get("subscription_id"))
+        return session
+
+    # -- saving cards (setup mode, portal) --------------------------------------------------------
+    def save_card(
+        self, customer: JSON, card: str, email: str | None, metadata: JSON
+    ) -> tuple[JSON, JSON]:
+        _last4, succeeds = self.card_for(card)
+        if not succeeds:
+            raise CardDeclined("Your card was declined. Try another card.")
+        pm = self.create_payment_method(card, customer["id"], email or customer["email"])
+        seti = self.base("setup_intent", "seti", metadata=dict(metadata))
+        seti.update(
+            {
+                "application": None,
+                "automatic_payment_methods": None,
+                "cancellation_reason": None,
+                "client_secret": f"{seti['id']}_secret_{new_id('x')[2:]}",
+                "customer": customer["id"],
+                "description": None,
+                "last_setup_error": None,
+                "latest_attempt": None,
+                "mandate": None,
+                "next_action": None,
+                "on_behalf_of": None,
+                "payment_method": pm["id"],
+                "payment_method_types": ["card"],
+                "single_use_mandate": None,
+                "status": "succeeded",
+                "usage": "off_session",
+            }
+        )
+        self.add(seti)
+        self.emit("setup_intent.succeeded", seti)
+        self.emit("payment_method.attached", pm)
+        self.update_customer(customer, {"invoice_settings": {"default_payment_method": pm["id"]}})
+        return pm, seti
+
+    def recover_subscriptions(self, customer: JSON, pm: JSON, subscription_id: Any) -> None:
+        """Make ``pm`` the default of past_due subscriptions and retry their open invoices."""
+        if isinstance(subscription_id, str) and subscription_id in self.objects:
+            candidates = [self.get("subscription", subscription_id)]
+        else:
+            candidates = [s for s in self.all("subscription") if s["customer"] == customer["id"]]
+        for sub in candidates:
+            if sub["status"] not in ("past_due", "unpaid", "incomplete"):
+                continue
+            before = copy.deepcopy(sub)
+            sub["default_payment_method"] = pm["id"]
+            for invoice in self.all("invoice"):
+                if invoice["status"] == "open" and self.invoice_subscription(invoice) == sub["id"]:
+                    self.pay_invoice(invoice, pm["id"], update_subscription=False)
+            if not self.open_invoices(sub["id"]):
+                sub["status"] = "active"
+            previous = diff_top_level(before, sub)
+            if previous:
+                self.emit("customer.subscription.updated", sub, previous)
+
+    # -- subscriptions ---------------------------------------------------------------------------
+    def create_subscription(
+        self, customer: JSON, price: JSON, quantity: int, default_pm: str | None
+    ) -> JSON:
+        start = now()
+        sub = self.base("subscription", "sub", metadata={})
+        interval = price["recurring"]["interval"]
+        item = self.base("subscription_item", "si", metadata={})
+        item.update(
+            {
+                "billing_thresholds": None,
+                "current_period_end": add_months(start, INTERVAL_MONTHS[interval]),
+                "current_period_start": start,
+                "discounts": [],
+                "price": copy.deepcopy(price),
+                "quantity": quantity,
+                "subscription": sub["id"],
+                "tax_rates": [],
+            }
+        )
+        item["created"] = start
+        sub.update(
+            {
+                "application": None,
+                "application_fee_percent": None,
+                "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+                "billing_cycle_anchor": start,
+                "billing_cycle_anchor_config": None,
+                "billing_mode": {"flexible": None, "type": "classic"},
+                "billing_thresholds": None,
+                "cancel_at": None,
+                "cancel_at_period_end": False,
+                "canceled_at": None,
+                "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+                "collection_method": "charge_automatically",
+                "currency": price["currency"],
+                "customer": customer["id"],
+                "days_until_due": None,
+                "default_payment_method": default_pm,
+                "default_source": None,
+                "default_tax_rates": [],
+                "description": None,
+                "discounts": [],
+                "ended_at": None,
+                "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+                "items": {
+                    "object": "list",
+                    "data": [item],
+                    "has_more": False,
+                    "total_count": 1,
+                    "url": f"/v1/subscription_items?subscription={sub['id']}",
+                },
+                "latest_invoice": None,
+                "next_pending_invoice_item_invoice": None,
+                "on_behalf_of": None,
+                "pause_collection": None,
+                "payment_settings": {
+                    "payment_method_options": None,
+                    "payment_method_types": None,
+                    "save_default_payment_method": "off",
+                },
+                "pending_invoice_item_interval": None,
+                "pending_setup_intent": None,
+                "pending_update": None,
+                "schedule": None,
+                "start_date": start,
+                "status": "active",
+                "test_clock": None,
+                "transfer_data": None,
+                "trial_end": None,
+                "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+                "trial_start": None,
+            }
+        )
+        sub["created"] = start
+        self.private[sub["id"]]["months_elapsed"] = INTERVAL_MONTHS[interval]
+        self.add(sub)
+        self.objects[item["id"]] = item  # retrievable, listed through the subscription
+        return sub
+
+    def first_item(self, sub: JSON) -> JSON:
+        item: JSON = sub["items"]["data"][0]
+        return item
+
+    def open_invoices(self, sub_id: str) -> list[JSON]:
+        return [
+            inv
+            for inv in self.all("invoice")
+            if inv["status"] == "open" and self.invoice_subscription(inv) == sub_id
+        ]
+
+    @staticmethod
+    def invoice_subscription(invoice: JSON) -> str | None:
+        parent = invoice.get("parent") or {}
+        details = parent.get("subscription_details") or {}
+        sub_id = details.get("subscription")
+        return sub_id if isinstance(sub_id, str) else None
+
+    def update_subscription(self, sub: JSON, params: JSON) -> JSON:
+        if sub["status"] == "canceled":
+            allowed = {"metadata", "cancellation_details", "expand"}
+            if set(params) - allowed:
+                raise StripeError(
+                    "A canceled subscription can only update its cancellation_details and "
+                    "metadata.",
+                    param=sorted(set(params) - allowed)[0],
+                )
+        before = copy.deepcopy(sub)
+        known = {
+            "items",
+            "cancel_at_period_end",
+            "pause_collection",
+            "metadata",
+            "proration_behavior",
+            "default_payment_method",
+            "description",
+            "expand",
+            "cancellation_details",
+            "payment_behavior",
+        }
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise StripeError(f"Received unknown parameter: {unknown[0]}", param=unknown[0])
+        if params.get("proration_behavior") not in (
+            None,
+            "none",
+            "create_prorations",
+            "always_invoice",
+        ):
+            raise StripeError("Invalid proration_behavior", param="proration_behavior")
+        if "items" in params:
+            self._update_items(sub, params["items"])
+        if "cancel_at_period_end" in params:
+            flag = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
+            sub["cancel_at_period_end"] = flag
+            sub["cancel_at"] = self.first_item(sub)["current_period_end"] if flag else None
+            sub["canceled_at"] = now() if flag else None
+            if not flag:
+                sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+            else:
+                sub["cancellation_details"]["reason"] = "cancellation_requested"
+        if "pause_collection" in params:
+            raw = params["pause_collection"]
+            if raw == "":
+                sub["pause_collection"] = None
+            else:
+                pause = as_dict(raw, "pause_collection")
+                behavior = pause.get("behavior")
+                if behavior not in ("keep_as_draft", "mark_uncollectible", "void"):
+                    raise StripeError(
+                        "Invalid pause_collection[behavior]: must be one of keep_as_draft, "
+                        "mark_uncollectible, or void",
+                        param="pause_collection[behavior]",
+                    )
+                resumes_at = None
+                if pause.get("resumes_at") not in (None, ""):
+                    resumes_at = as_int(
+                        pause["resumes_at"], "pause_collection[resumes_at]", positive=True
+                    )
+                sub["pause_collection"] = {"behavior": behavior, "resumes_at": resumes_at}
+        if "metadata" in params:
+            sub["metadata"] = merge_metadata(sub["metadata"], params["metadata"])
+        if "description" in params:
+            sub["description"] = as_str(params["description"], "description") or None
+        if "default_payment_method" in params:
+            pm_id = as_str(params["default_payment_method"], "default_payment_method")
+            if pm_id:
+                self.get("payment_method", pm_id, "default_payment_method")
+            sub["default_payment_method"] = pm_id or None
+        previous = diff_top_level(before, sub)
+        if previous:
+            self.emit("customer.subscription.updated", sub, previous)
+        return sub
+
+    def _update_items(self, sub: JSON, raw_items: Any) -> None:
+        if not isinstance(raw_items, list):
+            raise StripeError("Invalid array: items", param="items")
+        for i, raw in enumerate(raw_items):
+            param = f"items[{i}]"
+            entry = as_dict(raw, param)
+            item_id = entry.get("id")
+            matching = [it for it in sub["items"]["data"] if it["id"] == item_id]
+            if not item_id or not matching:
+                raise StripeError(
+                    "The stand-in can only change the existing subscription item; pass "
+                    f"items[{i}][id].",
+                    param=f"{param}[id]",
+                )
+            item = matching[0]
+            if entry.get("price_data"):
+                price = self.create_price(
+                    as_dict(entry["price_data"], f"{param}[price_data]"),
+                    f"{param}[price_data]",
+                    recurring_required=True,
+                )
+                item["price"] = copy.deepcopy(price)
+            elif entry.get("price"):
+                price = self.get("price", as_str(entry["price"], "price"), f"{param}[price]")
+                if price["recurring"] is None:
+                    raise StripeError("The price must be recurring.", param=f"{param}[price]")
+                item["price"] = copy.deepcopy(price)
+            if "quantity" in entry:
+                item["quantity"] = as_int(entry["quantity"], f"{param}[quantity]", positive=True)
+            if "metadata" in entry:
+                item["metadata"] = merge_metadata(item["metadata"], entry["metadata"])
+            self.objects[item["id"]] = item
+
+    def cancel_subscription(self, sub: JSON, *, at: int | None = None) -> JSON:
+        if sub["status"] == "canceled":
+            raise StripeError(
+                f"This subscription has already been canceled: {sub['id']}",
+                param="subscription",
+            )
+        ts = now() if at is None else at
+        sub["status"] = "canceled"
+        sub["ended_at"] = ts
+        if not sub["canceled_at"]:
+            sub["canceled_at"] = now()
+        sub["cancel_at"] = sub["cancel_at"] if sub["cancel_at_period_end"] else None
+        if not sub["cancellation_details"]["reason"]:
+            sub["cancellation_details"]["reason"] = "cancellation_requested"
+        self.emit("customer.subscription.deleted", sub)
+        return sub
+
+    def _advance_period(self, sub: JSON) -> tuple[int, int, int]:
+        """Move the item's period forward; returns (old_start, new_start, new_end)."""
+        item = self.first_item(sub)
+        months = INTERVAL_MONTHS[item["price"]["recurring"]["interval"]]
+        private = self.private[sub["id"]]
+        private["months_elapsed"] = private.get("months_elapsed", months) + months
+        old_start = item["current_period_start"]
+        new_start = item["current_period_end"]
+        new_end = add_months(sub["billing_cycle_anchor"], private["months_elapsed"])
+        item["current_period_start"] = new_start
+        item["current_period_end"] = new_end
+        return old_start, new_start, new_end
+
+    def renew(self, sub: JSON, *, fail: bool = False) -> JSON:
+        """Simulate the end of the current period (admin endpoint)."""
+        if sub["status"] == "canceled":
+            raise StripeError("This subscription is canceled.", param="subscription")
+        if sub["cancel_at_period_end"]:
+            return self.cancel_subscription(sub, at=self.first_item(sub)["current_period_end"])
+        before = copy.deepcopy(sub)
+        pause = sub["pause_collection"]
+        if (
+            pause
+            and pause["resumes_at"]
+            and pause["resumes_at"] <= self.first_item(sub)["current_period_end"]
+        ):
+            sub["pause_collection"] = pause = None
+        old_start, new_start, new_end = self._advance_period(sub)
+        invoice = self.create_invoice(sub, "subscription_cycle", period=(old_start, new_start))
+        if pause and not fail:
+            behavior = pause["behavior"]
+            if behavior == "void":
+                self.finalize_invoice(invoice)
+                self._void_invoice(invoice)
+            elif behavior == "mark_uncollectible":
+                self.finalize_invoice(invoice)
+                invoice["status"] = "uncollectible"
+                invoice["status_transitions"]["marked_uncollectible_at"] = now()
+                invoice["amount_remaining"] = invoice["amount_due"]
+                self.emit("invoice.marked_uncollectible", invoice)
+            # keep_as_draft: the invoice stays a draft
+        else:
+            self.finalize_invoice(invoice)
+            pm_id = self.default_pm_for(sub)
+            if fail:
+                self.fail_invoice(invoice, pm_id)
+            else:
+                self.pay_invoice(invoice, pm_id, update_subscription=False)
+                if sub["status"] == "past_due" and not self.open_invoices(sub["id"]):
+                    sub["status"] = "active"
+        previous = diff_top_level(before, sub)
+        if previous:
+            self.emit("customer.subscription.updated", sub, previous)
+        return invoice
+
+    def default_pm_for(self, sub: JSON) -> str | None:
+        if sub["default_payment_method"]:
+            return str(sub["default_payment_method"])
+        cust = self.objects.get(sub["customer"])
+        if cust and cust["invoice_settings"]["default_payment_method"]:
+            return str(cust["invoice_settings"]["default_payment_method"])
+        return None
+
+    # -- invoices --------------------------------------------------------------------------------
+    def create_invoice(
+        self, sub: JSON, billing_reason: str, period: tuple[int, int] | None = None
+    ) -> JSON:
+        item = self.first_item(sub)
+        price = item["price"]
+        amount = price["unit_amount"] * item["quantity"]
+        cust = self.get("customer", sub["customer"])
+        invoice = self.base("invoice", "in", metadata={})
+        created = invoice["created"]
+        interval = price["recurring"]["interval"]
+        name = self.product_name(price)
+        line = {
+            "id": new_id("il"),
+            "object": "line_item",
+            "amount": amount,
+            "currency": price["currency"],
+            "description": (
+                f"{item['quantity']} × {name} "
+                f"(at {format_amount(price['unit_amount'], price['currency'])} / {interval})"
+            ),
+            "discount_amounts": [],
+            "discountable": True,
+            "discounts": [],
+            "invoice": invoice["id"],
+            "livemode": False,
+            "metadata": dict(sub["metadata"]),
+            "parent": {
+                "invoice_item_details": None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": sub["id"],
+                    "subscription_item": item["id"],
+                },
+                "type": "subscription_item_details",
+            },
+            "period": {"end": item["current_period_end"], "start": item["current_period_start"]},
+            "pretax_credit_amounts": [],
+            "pricing": {
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "type": "price_details",
+                "unit_amount_decimal": str(price["unit_amount"]),
+            },
+            "quantity": item["quantity"],
+            "subtotal": amount,
+            "taxes": [],
+        }
+        start, end = period or (created, created)
+        invoice.update(
+            {
+                "account_country": "US",
+                "account_name": "Stand-in Newsroom",
+                "amount_due": amount,
+                "amount_overpaid": 0,
+                "amount_paid": 0,
+                "amount_remaining": amount,
+                "amount_shipping": 0,
+                "application": None,
+                "attempt_count": 0,
+                "attempted": False,
+                "auto_advance": True,
+                "automatic_tax": {"enabled": False, "liability": None, "status": None},
+                "automatically_finalizes_at": None,
+                "billing_reason": billing_reason,
+                "collection_method": "charge_automatically",
+                "currency": price["currency"],
+                "custom_fields": None,
+                "customer": cust["id"],
+                "customer_address": cust["address"],
+                "customer_email": cust["email"],
+                "customer_name": cust["name"],
+                "customer_phone": cust["phone"],
+                "customer_shipping": None,
+                "customer_tax_exempt": "none",
+                "customer_tax_ids": [],
+                "default_payment_method": None,
+                "default_source": None,
+                "default_tax_rates": [],
+                "description": None,
+                "discounts": [],
+                "due_date": None,
+                "effective_at": None,
+                "ending_balance": None,
+                "footer": None,
+                "from_invoice": None,
+                "hosted_invoice_url": None,
+                "invoice_pdf": None,
+                "issuer": {"type": "self"},
+                "last_finalization_error": None,
+                "latest_revision": None,
+                "lines": {
+                    "object": "list",
+                    "data": [line],
+                    "has_more": False,
+                    "total_count": 1,
+                    "url": f"/v1/invoices/{invoice['id']}/lines",
+                },
+                "next_payment_attempt": None,
+                "number": None,
+                "on_behalf_of": None,
+                "parent": {
+                    "quote_details": None,
+                    "subscription_details": {
+                        "metadata": dict(sub["metadata"]),
+                        "subscription": sub["id"],
+                    },
+                    "type": "subscription_details",
+                },
+                "payment_settings": {
+                    "default_mandate": None,
+                    "payment_method_options": None,
+                    "payment_method_types": None,
+                },
+                "payments": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "total_count": 0,
+                    "url": f"/v1/invoice_payments?invoice={invoice['id']}",
+                },
+                "period_end": end,
+                "period_start": start,
+                "post_payment_credit_notes_amount": 0,
+                "pre_payment_credit_notes_amount": 0,
+                "receipt_number": None,
+                "rendering": None,
+                "shipping_cost": None,
+                "shipping_details": None,
+                "starting_balance": 0,
+                "statement_descriptor": None,
+                "status": "draft",
+                "status_transitions": {
+                    "finalized_at": None,
+                    "marked_uncollectible_at": None,
+                    "paid_at": None,
+                    "voided_at": None,
+                },
+                "subtotal": amount,
+                "subtotal_excluding_tax": amount,
+                "test_clock": None,
+                "total": amount,
+                "total_discount_amounts": [],
+                "total_excluding_tax": amount,
+                "total_pretax_credit_amounts": [],
+                "total_taxes": [],
+                "webhooks_delivered_at": None,
+            }
+        )
+        self.add(invoice)
+        sub["latest_invoice"] = invoice["id"]
+        self.emit("invoice.created", invoice)
+        return invoice
+
+    def finalize_invoice(self, invoice: JSON) -> None:
+        cust = self.objects[invoice["customer"]]
+        invoice["status"] = "open"
+        invoice["number"] = f"{cust['invoice_prefix']}-{cust['next_invoice_sequence']:04d}"
+        cust["next_invoice_sequence"] += 1
+        invoice["effective_at"] = now()
+        invoice["status_transitions"]["finalized_at"] = now()
+        invoice["hosted_invoice_url"] = f"{self.public_url}/invoice/{invoice['id']}"
+        self.emit("invoice.finalized", invoice)
+
+    def _void_invoice(self, invoice: JSON) -> None:
+        invoice["status"] = "void"
+        invoice["amount_remaining"] = 0
+        invoice["status_transitions"]["voided_at"] = now()
+        invoice["next_payment_attempt"] = None
+        self.emit("invoice.voided", invoice)
+
+    def _invoice_pi(self, invoice: JSON) -> JSON:
+        private = self.private[invoice["id"]]
+        if "payment_intent" in private:
+            pi: JSON = self.objects[private["payment_intent"]]
+            return pi
+        description = (
+            "Subscription creation"
+            if invoice["billing_reason"] == "subscription_create"
+            else "Subscription update"
+        )
+        pi = self.create_payment_intent(
+            invoice["amount_due"], invoice["currency"], invoice["customer"], {}, description
+        )
+        private["payment_intent"] = pi["id"]
+        invoice["payments"]["data"].insert(
+            0,
+            {
+                "id": new_id("inpay"),
+                "object": "invoice_payment",
+                "amount_paid": None,
+                "amount_requested": invoice["amount_due"],
+                "created": now(),
+                "currency": invoice["currency"],
+                "invoice": invoice["id"],
+                "is_default": True,
+                "livemode": False,
+                "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
+                "status": "open",
+                "status_transitions": {"canceled_at": None, "paid_at": None},
+            },
+        )
+        invoice["payments"]["total_count"] = len(invoice["payments"]["data"])
+        return pi
+
+    def pay_invoice(
+        self, invoice: JSON, pm_id: str | None, *, update_subscription: bool = True
+    ) -> bool:
+        """Charge an open invoice; emits payment events. Returns False (and fails) on decline."""
+        if invoice["status"] != "open":
+            raise StripeError(f"Invoice is {invoice['status']}, not open.", param="invoice")
+        if pm_id is None or pm_id not in self.objects:
+            raise StripeError(
+                "The customer has no default payment method.",
+                param="payment_method",
+                code="invoice_no_payment_method_types",
+            )
+        if not self.pm_succeeds(pm_id):
+            self.fail_invoice(invoice, pm_id)
+            return False
+        pi = self._invoice_pi(invoice)
+        pi["customer"] = invoice["customer"]
+        self.attempt_payment(pi, self.objects[pm_id], invoice["customer_email"])
+        invoice["status"] = "paid"
+        invoice["amount_paid"] = invoice["amount_due"]
+        invoice["amount_remaining"] = 0
+        invoice["attempted"] = True
+        invoice["attempt_count"] += 1
+        invoice["next_payment_attempt"] = None
+        invoice["status_transitions"]["paid_at"] = now()
+        payment = invoice["payments"]["data"][0]
+        payment.update(
+            {
+                "amount_paid": invoice["amount_due"],
+                "status": "paid",
+                "status_transitions": {"canceled_at": None, "paid_at": now()},
+            }
+        )
+        self.emit("invoice.paid", invoice)
+        self.emit("invoice.payment_succeeded", invoice)
+        sub_id = self.invoice_subscription(invoice)
+        if update_subscription and sub_id and sub_id in self.objects:
+            sub = self.objects[sub_id]
+            if sub["status"] == "past_due" and not self.open_invoices(sub_id):
+                before = copy.deepcopy(sub)
+                sub["status"] = "active"
+                self.emit("customer.subscription.updated", sub, diff_top_level(before, sub))
+        return True
+
+    def fail_invoice(self, invoice: JSON, pm_id: str | None) -> None:
+        pi = self._invoice_pi(invoice)
+        pi["customer"] = invoice["customer"]
+        if pm_id and pm_id in self.objects:
+            self.attempt_payment(
+                pi, self.objects[pm_id], invoice["customer_email"], force_decline=True
+            )
+        invoice["attempted"] = True
+        invoice["attempt_count"] += 1
+        invoice["next_payment_attempt"] = now() + RETRY_AFTER
+        self.emit("invoice.payment_failed", invoice)
+        sub_id = self.invoice_subscription(invoice)
+        if sub_id and sub_id in self.objects:
+            self.objects[sub_id]["status"] = "past_due"
+
+    # -- refunds and disputes --------------------------------------------------------------------
+    def create_refund(self, params: JSON) -> JSON:
+        if params.get("charge"):
+            ch = self.get("charge", as_str(params["charge"], "charge"), "charge")
+        elif params.get("payment_intent"):
+            pi = self.get(
+                "payment_intent",
+                as_str(params["payment_intent"], "payment_intent"),
+                "payment_intent",
+            )
+            if not pi["latest_charge"] or pi["status"] != "succeeded":
+                raise StripeError(
+                    f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
+                    param="payment_intent",
+                )
+            ch = self.objects[pi["latest_charge"]]
+        else:
+            raise StripeError("Missing required param: charge.", param="charge")
+        if not ch["paid"]:
+            raise StripeError("This charge was not paid and cannot be refunded.", param="charge")
+        if ch["disputed"]:
+            raise StripeError(
+                f"Charge {ch['id']} has been charged back; cannot issue a refund.",
+                param="charge",
+                code="charge_disputed",
+            )
+        remaining = ch["amount"] - ch["amount_refunded"]
+        if remaining <= 0:
+            raise StripeError(
+                f"Charge {ch['id']} has already been refunded.",
+                param="charge",
+                code="charge_already_refunded",
+            )
+        amount = remaining
+        if params.get("amount") not in (None, ""):
+            amount = as_int(params["amount"], "amount", positive=True)
+        if amount > remaining:
+            raise StripeError(
+                f"Refund amount ({format_amount(amount, ch['currency'])}) is greater than "
+                f"unrefunded amount on charge ({format_amount(remaining, ch['currency'])})",
+                param="amount",
+                code="amount_too_large",
+            )
+        reason = params.get("reason") or None
+        if reason not in (None, "duplicate", "fraudulent", "requested_by_customer"):
+            raise StripeError("Invalid reason", param="reason")
+        refund = self.base("refund", "re", metadata=merge_metadata({}, params.get("metadata", {})))
+        refund.update(
+            {
+                "amount": amount,
+                "balance_transaction": new_id("txn"),
+                "charge": ch["id"],
+                "currency": ch["currency"],
+                "destination_details": {
+                    "card": {"reference_status": "pending", "type": "refund"},
+                    "type": "card",
+                },
+                "payment_intent": ch["payment_intent"],
+                "reason": reason,
+                "receipt_number": None,
+                "source_transfer_reversal": None,
+                "status": "succeeded",
+                "transfer_reversal": None,
+            }
+        )
+        self.add(refund)
+        before = copy.deepcopy(ch)
+        ch["amount_refunded"] += amount
+        ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
+        ch["refunds"]["data"].insert(0, copy.deepcopy(refund))
+        ch["refunds"]["total_count"] = len(ch["refunds"]["data"])
+        self.emit("charge.refunded", ch, diff_top_level(before, ch))
+        self.emit("refund.created", refund)
+        return refund
+
+    def create_dispute(self, ch: JSON, params: JSON) -> JSON:
+        if not ch["paid"]:
+            raise StripeError("Only paid charges can be disputed.", param="charge")
+        if ch["disputed"]:
+            raise StripeError("This charge is already disputed.", param="charge")
+        amount = ch["amount"] - ch["amount_refunded"]
+        if params.get("amount") is not None:
+            amount = as_int(params["amount"], "amount", positive=True)
+        dispute = self.base("dispute", "dp", metadata={})
+        dispute.update(
+            {
+                "amount": amount,
+                "balance_transactions": [],
+                "charge": ch["id"],
+                "currency": ch["currency"],
+                "enhanced_eligibility_types": [],
+                "evidence": {},
+                "evidence_details": {
+                    "due_by": now() + 7 * 24 * 3600,
+                    "enhanced_eligibility": {},
+                    "has_evidence": False,
+                    "past_due": False,
+                    "submission_count": 0,
+                },
+                "is_charge_refundable": False,
+                "payment_intent": ch["payment_intent"],
+                "payment_method_details": {
+                    "card": {
+                        "brand": "visa",
+                        "case_type": "chargeback",
+                        "network_reason_code": "10.4",
+                    },
+                    "type": "card",
+                },
+                "reason": str(params.get("reason") or "fraudulent"),
+                "status": "needs_response",
+            }
+        )
+        self.add(dispute)
+        ch["disputed"] = True
+        self.emit("charge.dispute.created", dispute)
+        return dispute
+
+    def close_dispute(self, dispute: JSON, status: str) -> JSON:
+        if status not in ("won", "lost"):
+            raise StripeError("status must be won or lost", param="status")
+        if dispute["status"] in ("won", "lost"):
+            raise StripeError("This dispute is already closed.", param="dispute")
+        dispute["status"] = status
+        self.emit("charge.dispute.closed", dispute)
+        return dispute
+
+    # -- billing portal --------------------------------------------------------------------------
+    def create_portal_session(self, params: JSON) -> JSON:
+        customer_id = params.get("customer")
+        if not customer_id:
+            raise StripeError("Missing required param: customer.", param="customer")
+        self.get("customer", as_str(customer_id, "customer"), "customer")
+        return_url = params.get("return_url") or None
+        portal = self.base("billing_portal.session", "bps")
+        portal.update(
+            {
+                "configuration": "bpc_standin",
+                "customer": customer_id,
+                "customer_account": None,
+                "flow": None,
+                "locale": None,
+                "on_behalf_of": None,
+                "return_url": return_url,
+                "url": None,
+            }
+        )
+        portal["url"] = f"{self.public_url}/portal/{portal['id']}"
+        return self.add(portal)
