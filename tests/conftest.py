@@ -4,8 +4,6 @@ server in a thread, and Debian's chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
-import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,12 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
+from support import LiveServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -131,29 +129,6 @@ def app_context(app: Flask) -> Iterator[None]:
         db.session.remove()
 
 
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    if not match:
-        raise AssertionError("no CSRF token in the page")
-    return match.group(1)
-
-
-class LiveServer:
-    def __init__(self, app: Flask) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
@@ -170,6 +145,3 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-AXE_PATH = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"

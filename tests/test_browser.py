@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from conftest import AXE_PATH, LiveServer
 from factories import make_article, make_variant
 from membership.extensions import db
+from support import AXE_PATH, LiveServer
 
 pytestmark = pytest.mark.browser
 
