@@ -41,12 +41,17 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app, add_context_processor=False)
     login_manager.session_protection = "strong"
 
-    from membership.blueprints import articles, banner_api, donate, health
+    from membership.payments.gateway import StripeGateway
+
+    app.extensions["stripe_gateway"] = StripeGateway(config)
+
+    from membership.blueprints import articles, banner_api, donate, health, webhooks
 
     app.register_blueprint(articles.bp)
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
 
     security.install_security_headers(app, config)
     errors.install_error_handlers(app)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from membership.extensions import db
+from membership.payments.gateway import PaymentProviderError
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
 from membership.services import staff as staff_service
+from membership.services.stripe_sync import sync_from_stripe
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")
 staff_cli = AppGroup("staff", help="Newsroom staff accounts.")
 articles_cli = AppGroup("articles", help="Articles.")
+stripe_cli = AppGroup("stripe", help="Stripe: recover missed webhooks.")
 
 
 @demo_cli.command("seed")
@@ -64,6 +68,51 @@ def articles_import(path: Path) -> None:
         click.echo(f"imported {article.slug} ({article.status.value})")
 
 
+@stripe_cli.command("sync")
+@click.option(
+    "--since",
+    "since_text",
+    default=None,
+    help="ISO date-time (UTC unless it says otherwise); default: 3 days ago.",
+)
+def stripe_sync(since_text: str | None) -> None:
+    """Apply every Stripe event (and paid object) since then that we have not applied yet."""
+    if since_text:
+        try:
+            since = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("use an ISO date-time like 2026-11-01T00:00") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    else:
+        since = datetime.now(UTC) - timedelta(days=3)
+    gateway = current_app.extensions["stripe_gateway"]
+    config = current_app.config["MEMBERSHIP"]
+    try:
+        report = sync_from_stripe(
+            db.session(),
+            gateway,
+            config,
+            since=since,
+            commit=db.session.commit,
+            rollback=db.session.rollback,
+        )
+    except PaymentProviderError as error:
+        raise click.ClickException(
+            f"Stripe did not answer: {error.detail or error.message}"
+        ) from None
+    click.echo(
+        f"events: {report.events_seen} seen, {report.events_applied} applied, "
+        f"{report.events_skipped} already applied, {report.events_failed} failed; "
+        f"reconciled {report.donations_reconciled} donations, "
+        f"{report.subscriptions_reconciled} subscriptions"
+    )
+    for line in report.errors:
+        click.echo(f"  ! {line}", err=True)
+    if report.events_failed:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, staff_cli, articles_cli):
+    for group in (demo_cli, staff_cli, articles_cli, stripe_cli):
         app.cli.add_command(group)

@@ -74,6 +74,9 @@ class Config:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     stripe_timeout_seconds: float = 10.0
+    stripe_max_network_retries: int = 0
+    receipt_prefix: str = "OBS"
+    support_rate_limit: str = "3/minute;10/day"
     mail_url: str = ""
     mail_from: str = "The Observatory <support@observatory.example>"
     ratelimit_storage_uri: str = "memory://"

@@ -4,6 +4,7 @@ server in a thread, and Debian's chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
+from stripe_standin import StandinServer
 from support import LiveServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+WEBHOOK_SECRET = "whsec_test_membership_suite"
 
 
 def is_postgres(url: str) -> bool:
@@ -64,6 +67,9 @@ def make_config(database_url: str, instance: Path, **overrides: object) -> Confi
         secret_key=TEST_SECRET,
         database_url=database_url,
         base_url="http://127.0.0.1",
+        stripe_secret_key="sk_test_membership_suite",
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_timeout_seconds=5.0,
         session_cookie_secure=False,
         instance_path=str(instance),
         ratelimit_storage_uri="memory://",
@@ -83,9 +89,31 @@ def empty_all_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandinServer]:
+    """The offline Stripe stand-in, started once; reset before each test that uses the app."""
+    with StandinServer(webhook_secret=WEBHOOK_SECRET) as server:
+        yield server
+
+
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
-    return make_config(database_url, tmp_path)
+def server_port() -> int:
+    """The port the live server will take, known before the app is built (for BASE_URL)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path, standin: StandinServer, server_port: int) -> Config:
+    standin.reset()
+    standin.store.webhook_url = None
+    return make_config(
+        database_url,
+        tmp_path,
+        base_url=f"http://127.0.0.1:{server_port}",
+        stripe_api_base=standin.url,
+    )
 
 
 @pytest.fixture
@@ -93,6 +121,7 @@ def app(config: Config) -> Iterator[Flask]:
     app = create_app(config)
     limiter.reset()
     yield app
+    app.extensions["stripe_gateway"].close()
     with app.app_context():
         db.session.remove()
         empty_all_tables()
@@ -130,9 +159,13 @@ def app_context(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
+def live_server(app: Flask, server_port: int, standin: StandinServer) -> Iterator[LiveServer]:
+    """The app on a real WSGI server; the stand-in delivers its signed webhooks there."""
+    with LiveServer(app, port=server_port) as server:
+        standin.store.webhook_url = f"{server.url}/webhooks/stripe"
         yield server
+        standin.flush(10)
+        standin.store.webhook_url = None
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,31 @@ from membership.models.article import (
     Frequency,
 )
 from membership.models.base import Base, UTCDateTime, utcnow
+from membership.models.donation import (
+    BillingInterval,
+    Donation,
+    DonationIntent,
+    DonationKind,
+    DonationStatus,
+    IntentStatus,
+    StripeEvent,
+    Subscription,
+    SubscriptionStatus,
+)
 from membership.models.staff import StaffMember, StaffRole
+from membership.models.supporter import Supporter
 
 __all__ = [
+    "BillingInterval",
+    "Donation",
+    "DonationIntent",
+    "DonationKind",
+    "DonationStatus",
+    "IntentStatus",
+    "StripeEvent",
+    "Subscription",
+    "SubscriptionStatus",
+    "Supporter",
     "Article",
     "ArticleStatus",
     "BannerStat",

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from membership.models import BannerStat, BannerVariant, Frequency
+from membership.services.sql import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,7 @@ def count_banner_event(
         "impressions": impressions,
         "clicks": clicks,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(BannerStat).values(**values)
+    stmt = dialect_insert(session, BannerStat).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["day", "variant_id", "article_id"],
         set_={

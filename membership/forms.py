@@ -1,0 +1,104 @@
+"""WTForms forms: one class per form; every field validated on the server with plain messages."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from membership.formatting import format_money
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"'.]{2,}$")
+_AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+
+
+def parse_amount_cents(raw: str) -> int:
+    """ "5" -> 500, "12.5" -> 1250, "$1,000.00" -> 100000; anything else raises ValueError."""
+    text = raw.strip()
+    if not _AMOUNT_RE.match(text):
+        raise ValueError(raw)
+    try:
+        value = Decimal(text.lstrip("$").strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(raw) from None
+    return int(value * 100)
+
+
+class SupportForm(FlaskForm):  # type: ignore[misc]
+    frequency = RadioField(
+        "How often",
+        choices=[
+            SelectChoice("once", "Once"),
+            SelectChoice("monthly", "Monthly"),
+            SelectChoice("annual", "Every year"),
+        ],
+        default="once",
+    )
+    # Rendered as radio buttons of the preset amounts plus "other"; any whole number of cents in
+    # range is accepted, since a banner may have offered an amount the form does not list.
+    amount_choice = StringField("Amount", validators=[Length(max=20)])
+    other_amount = StringField("Other amount, in dollars", validators=[Length(max=20)])
+    cover_fee = BooleanField("Cover the card processing fee")
+    email = StringField(
+        "Email for your receipt",
+        validators=[Optional(), Length(max=254, message="That email address is too long.")],
+    )
+    # A field people never see: bots that fill in every field give themselves away.
+    website = StringField("Leave this empty", validators=[Length(max=200)])
+    source = HiddenField(validators=[Length(max=120)])
+    variant = HiddenField(validators=[Length(max=12)])
+
+    amount_cents: int | None = None
+
+    def __init__(self, *args: Any, min_cents: int, max_cents: int, currency: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.min_cents = min_cents
+        self.max_cents = max_cents
+        self.currency = currency
+
+    def validate_frequency(self, field: RadioField) -> None:
+        if field.data not in {"once", "monthly", "annual"}:
+            raise ValidationError("Choose once, monthly or every year.")
+
+    def validate_email(self, field: StringField) -> None:
+        if field.data and not EMAIL_RE.match(field.data.strip()):
+            raise ValidationError(
+                "Enter an email address like name@example.com, or leave it empty."
+            )
+
+    def validate_amount_choice(self, field: StringField) -> None:
+        choice = (field.data or "").strip()
+        try:
+            if choice in ("", "other"):
+                if not (self.other_amount.data or "").strip():
+                    raise ValidationError("Choose an amount, or enter your own.")
+                cents = parse_amount_cents(self.other_amount.data or "")
+            elif choice.isdigit() and len(choice) <= 9:
+                cents = int(choice)
+            else:
+                raise ValueError(choice)
+        except ValueError:
+            raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
+        if cents < self.min_cents:
+            raise ValidationError(
+                f"The smallest gift we can take is {format_money(self.min_cents, self.currency)}."
+            )
+        if cents > self.max_cents:
+            raise ValidationError(
+                f"Online gifts can be up to {format_money(self.max_cents, self.currency)}. "
+                "For a larger gift, please write to us."
+            )
+        self.amount_cents = cents
+
+    def validate_website(self, field: StringField) -> None:
+        if field.data:
+            raise ValidationError("Please leave this field empty.")
+
+    def validate_variant(self, field: HiddenField) -> None:
+        if field.data and not str(field.data).isdigit():
+            field.data = ""

@@ -1,0 +1,30 @@
+"""Supporters: people who gave, keyed by their email address (compared case-insensitively)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from membership.models.base import Base, LoginMixin, utcnow
+
+
+class Supporter(LoginMixin, Base):
+    __tablename__ = "supporter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Always stored lower-cased and trimmed (services.supporters.normalize_email), so the unique
+    # constraint is case-insensitive on every database. Null once the person asked to be erased.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    erased_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        return f"supporter:{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<Supporter {self.id}>"

@@ -1,0 +1,229 @@
+"""The only module that talks to Stripe: one client per app, keys and addresses from config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from membership.config import Config
+
+log = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+
+class PaymentProviderError(Exception):
+    """Stripe refused, failed or did not answer in time. `message` is fit to show a reader."""
+
+    def __init__(self, message: str, *, detail: str = "", retryable: bool = True) -> None:
+        super().__init__(detail or message)
+        self.message = message
+        self.detail = detail
+        self.retryable = retryable
+
+
+class WebhookSignatureError(Exception):
+    """A webhook payload whose signature or timestamp does not verify."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    idempotency_key: str
+    mode: str  # "payment" or "subscription"
+    amount_cents: int  # what the card is charged each time, fee included
+    currency: str
+    product_name: str
+    success_url: str
+    cancel_url: str
+    metadata: Mapping[str, str]
+    interval: str | None = None  # "month" or "year" for subscriptions
+    customer_email: str | None = None
+    client_reference_id: str | None = None
+
+
+def _plain(obj: Any) -> Obj:
+    """Stripe objects as plain dicts: the rest of the app never sees the library's types."""
+    if isinstance(obj, stripe.StripeObject):
+        result: Obj = obj.to_dict()
+        return result
+    return dict(obj)
+
+
+class StripeGateway:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._webhook_secret = config.stripe_webhook_secret
+        self._client: stripe.StripeClient | None = None
+        self._http: stripe.RequestsClient | None = None
+        if config.stripe_secret_key:
+            self._http = stripe.RequestsClient(timeout=config.stripe_timeout_seconds)
+            self._client = stripe.StripeClient(
+                config.stripe_secret_key,
+                base_addresses={"api": config.stripe_api_base} if config.stripe_api_base else None,
+                http_client=self._http,
+                max_network_retries=config.stripe_max_network_retries,
+            )
+
+    @property
+    def configured(self) -> bool:
+        return self._client is not None
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()  # type: ignore[no-untyped-call]
+
+    def _api(self) -> stripe.StripeClient:
+        if self._client is None:
+            raise PaymentProviderError(
+                "Online payments are not set up yet. Please try again later.",
+                detail="STRIPE_SECRET_KEY is not configured",
+                retryable=False,
+            )
+        return self._client
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Obj:
+        try:
+            return _plain(fn(*args, **kwargs))
+        except stripe.CardError as error:
+            raise PaymentProviderError(
+                error.user_message or "Your card was declined.", detail=str(error), retryable=False
+            ) from error
+        except stripe.InvalidRequestError as error:
+            log.error("Stripe refused %s: %s", what, error)
+            raise PaymentProviderError(
+                "The payment service could not accept this request.",
+                detail=str(error),
+                retryable=False,
+            ) from error
+        except stripe.StripeError as error:
+            log.warning("Stripe error during %s: %s", what, error)
+            raise PaymentProviderError(
+                "We couldn't reach our payment provider just now. Nothing was charged; "
+                "please try again in a minute.",
+                detail=str(error),
+            ) from error
+
+    # Checkout
+
+    def create_checkout_session(self, request: CheckoutRequest) -> Obj:
+        price_data: Obj = {
+            "currency": request.currency,
+            "unit_amount": request.amount_cents,
+            "product_data": {"name": request.product_name},
+        }
+        params: Obj = {
+            "mode": request.mode,
+            "line_items": [{"price_data": price_data, "quantity": 1}],
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "metadata": dict(request.metadata),
+        }
+        if request.client_reference_id:
+            params["client_reference_id"] = request.client_reference_id
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        if request.mode == "subscription":
+            price_data["recurring"] = {"interval": request.interval or "month"}
+            params["subscription_data"] = {"metadata": dict(request.metadata)}
+        else:
+            params["submit_type"] = "donate"
+            params["payment_intent_data"] = {"metadata": dict(request.metadata)}
+            params["customer_creation"] = "always"
+        return self._call(
+            "checkout session",
+            self._api().v1.checkout.sessions.create,
+            params=params,
+            options={"idempotency_key": request.idempotency_key},
+        )
+
+    def retrieve_checkout_session(self, session_id: str) -> Obj:
+        return self._call("checkout session", self._api().v1.checkout.sessions.retrieve, session_id)
+
+    # Objects webhook handlers may need to look up
+
+    def retrieve_subscription(self, subscription_id: str) -> Obj:
+        return self._call("subscription", self._api().v1.subscriptions.retrieve, subscription_id)
+
+    def retrieve_invoice(self, invoice_id: str) -> Obj:
+        return self._call(
+            "invoice",
+            self._api().v1.invoices.retrieve,
+            invoice_id,
+            params={"expand": ["payments"]},
+        )
+
+    def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Obj:
+        params: Obj = {"payment_intent": payment_intent}
+        if amount_cents is not None:
+            params["amount"] = amount_cents
+        return self._call(
+            "refund",
+            self._api().v1.refunds.create,
+            params=params,
+            options={"idempotency_key": key},
+        )
+
+    # Listing, for `stripe sync`: paced below Stripe's test-mode limit of 25 requests a second.
+
+    def _paged(self, what: str, lister: Any, params: Obj) -> Iterator[Obj]:
+        starting_after: str | None = None
+        while True:
+            page_params = dict(params, limit=100)
+            if starting_after:
+                page_params["starting_after"] = starting_after
+            page = self._call(what, lister, params=page_params)
+            data = page.get("data", [])
+            yield from data
+            if not page.get("has_more") or not data:
+                return
+            starting_after = data[-1]["id"]
+            time.sleep(0.05)
+
+    def list_events(self, created_since: int) -> Iterator[Obj]:
+        return self._paged(
+            "events", self._api().v1.events.list, {"created": {"gte": created_since}}
+        )
+
+    def list_checkout_sessions(self, created_since: int) -> Iterator[Obj]:
+        return self._paged(
+            "checkout sessions",
+            self._api().v1.checkout.sessions.list,
+            {"created": {"gte": created_since}},
+        )
+
+    def list_invoices(self, created_since: int) -> Iterator[Obj]:
+        return self._paged(
+            "invoices",
+            self._api().v1.invoices.list,
+            {"created": {"gte": created_since}, "expand": ["data.payments"]},
+        )
+
+    def list_subscriptions(self, created_since: int) -> Iterator[Obj]:
+        return self._paged(
+            "subscriptions",
+            self._api().v1.subscriptions.list,
+            {"created": {"gte": created_since}, "status": "all"},
+        )
+
+    # Webhooks
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> Obj:
+        """The event, if and only if the raw payload carries a valid, fresh signature."""
+        if not self._webhook_secret:
+            raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature_header, self._webhook_secret, tolerance=300
+            )
+            event = json.loads(payload)
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+            raise WebhookSignatureError(str(error)) from error
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+            raise WebhookSignatureError("the payload is not a Stripe event")
+        return event

@@ -1,0 +1,107 @@
+"""Emails that money events cause, queued in the outbox in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import render_template
+from sqlalchemy.orm import Session
+
+from membership.config import Config
+from membership.formatting import format_date, format_money
+from membership.models import Donation, DonationKind, Subscription, Supporter
+from membership.services.outbox import enqueue_email
+
+
+def _frequency_label(donation: Donation, session: Session) -> str:
+    if donation.kind is DonationKind.ONE_OFF or donation.subscription_id is None:
+        return "one-off gift"
+    subscription = session.get(Subscription, donation.subscription_id)
+    if subscription is not None and subscription.interval.value == "year":
+        return "annual gift"
+    return "monthly gift"
+
+
+def queue_receipt(session: Session, donation: Donation, config: Config) -> None:
+    supporter = session.get(Supporter, donation.supporter_id) if donation.supporter_id else None
+    if supporter is None or not supporter.email:
+        return
+    context: dict[str, Any] = {
+        "donation": donation,
+        "publication": config.publication_name,
+        "address": config.publication_address,
+        "gift": format_money(donation.amount_cents, donation.currency, always_cents=True),
+        "fee": format_money(donation.fee_cents, donation.currency, always_cents=True),
+        "total": format_money(donation.total_cents, donation.currency, always_cents=True),
+        "date": format_date(donation.paid_at, config.zone),
+        "frequency": _frequency_label(donation, session),
+        "account_url": f"{config.base_url.rstrip('/')}/account",
+    }
+    enqueue_email(
+        session,
+        kind="receipt",
+        to=supporter.email,
+        subject=f"Your receipt from {config.publication_name} ({donation.receipt_number})",
+        text=render_template("emails/receipt.txt", **context),
+        html=render_template("emails/receipt.html", **context),
+        dedupe_key=f"receipt:{donation.id}",
+    )
+
+
+def queue_payment_failed(
+    session: Session,
+    *,
+    to: str,
+    subscription: Subscription,
+    fix_url: str,
+    attempt: int,
+    next_attempt: datetime | None,
+    invoice_id: str,
+    config: Config,
+) -> None:
+    context: dict[str, Any] = {
+        "publication": config.publication_name,
+        "amount": format_money(subscription.amount_cents, subscription.currency, always_cents=True),
+        "interval": "month" if subscription.interval.value == "month" else "year",
+        "fix_url": fix_url,
+        "next_attempt": format_date(next_attempt, config.zone) if next_attempt else None,
+        "address": config.publication_address,
+    }
+    enqueue_email(
+        session,
+        kind="payment_failed",
+        to=to,
+        subject=f"Your support for {config.publication_name}: the payment didn't go through",
+        text=render_template("emails/payment_failed.txt", **context),
+        html=render_template("emails/payment_failed.html", **context),
+        dedupe_key=f"payment_failed:{invoice_id}:{attempt}",
+    )
+
+
+def queue_dispute_alert(
+    session: Session, donation: Donation, dispute: dict[str, Any], config: Config
+) -> None:
+    context: dict[str, Any] = {
+        "donation": donation,
+        "dispute": dispute,
+        "amount": format_money(
+            int(dispute.get("amount") or donation.total_cents), donation.currency, always_cents=True
+        ),
+        "reason": str(dispute.get("reason") or "not given").replace("_", " "),
+        "due": format_date(
+            datetime.fromtimestamp(int(dispute["evidence_details"]["due_by"]), tz=config.zone)
+            if (dispute.get("evidence_details") or {}).get("due_by")
+            else None,
+            config.zone,
+        ),
+        "publication": config.publication_name,
+    }
+    enqueue_email(
+        session,
+        kind="dispute",
+        to=config.staff_notification_email,
+        subject=f"Dispute opened on receipt {donation.receipt_number}: respond in Stripe",
+        text=render_template("emails/dispute_alert.txt", **context),
+        dedupe_key=f"dispute:{dispute.get('id')}",
+    )

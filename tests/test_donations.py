@@ -1,0 +1,299 @@
+"""Giving, end to end through the real parts: the form, the stripe library talking HTTP to the
+stand-in, signed webhooks delivered to the real endpoint on a live server, the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from payments import admin, give, pay, session_id_from
+from sqlalchemy import func, select
+
+from factories import make_article, make_variant
+from membership.extensions import db
+from membership.models import (
+    BannerStat,
+    Donation,
+    DonationIntent,
+    DonationKind,
+    DonationStatus,
+    EmailMessage,
+    IntentStatus,
+    Subscription,
+    SubscriptionStatus,
+    Supporter,
+)
+from stripe_standin import StandinServer
+from support import LiveServer, csrf_token_from
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+
+def count(model: type) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def only(model: type) -> Any:
+    db.session.expire_all()
+    rows = db.session.scalars(select(model)).all()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_support_form_is_prefilled_from_the_banner_link(client: FlaskClient) -> None:
+    make_variant(amounts={"once": [100, 500, 1000], "monthly": [300, 500]})
+    html = client.get("/support?amount=500&frequency=monthly&source=x&variant=1").get_data(
+        as_text=True
+    )
+    assert 'name="amount_choice" value="500" checked' in html
+    assert 'value="monthly" checked' in html or 'checked id="frequency-1"' in html
+    assert "Total: $5 every month" in html
+    assert 'name="csrf_token"' in html
+
+
+def test_one_off_gift_becomes_exactly_one_donation(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    variant = make_variant()
+    article = make_article(slug="river-pact")
+    response = give(client, amount="100", source="river-pact", variant=str(variant.id))
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"{standin.url}/checkout/cs_")
+    intent = only(DonationIntent)
+    assert (intent.amount_cents, intent.fee_cents, intent.status) == (100, 0, IntentStatus.PENDING)
+    # Before the webhook: the thanks page says "processing", whatever the query string claims.
+    processing = client.get("/support/thanks?session_id=cs_test_fake&paid=1")
+    assert "we're confirming your gift" in processing.get_data(as_text=True)
+    assert count(Donation) == 0
+
+    pay(standin, session_id_from(response))
+
+    donation = only(Donation)
+    assert donation.amount_cents == 100
+    assert donation.fee_cents == 0
+    assert donation.kind is DonationKind.ONE_OFF
+    assert donation.status is DonationStatus.SUCCEEDED
+    assert donation.source_article_id == article.id
+    assert donation.variant_id == variant.id
+    assert donation.receipt_number == f"OBS-{donation.paid_at.year}-{donation.id:06d}"
+    assert donation.stripe_payment_intent_id and donation.stripe_payment_intent_id.startswith("pi_")
+    supporter = only(Supporter)
+    assert supporter.email == "reader@example.org"
+    assert supporter.stripe_customer_id and supporter.stripe_customer_id.startswith("cus_")
+    assert only(DonationIntent).status is IntentStatus.COMPLETED
+    receipt = only(EmailMessage)
+    assert receipt.kind == "receipt" and receipt.to_address == "reader@example.org"
+    assert donation.receipt_number in receipt.text_body and "$1.00" in receipt.text_body
+    thanks = client.get("/support/thanks").get_data(as_text=True)
+    assert "Your gift of <strong>$1</strong> has arrived" in thanks
+    assert donation.receipt_number in thanks
+    # The banner's funnel: the click was counted when the reader reached the form.
+    assert db.session.scalar(select(func.sum(BannerStat.clicks))) == 1
+
+
+def test_covering_the_fee_stores_gift_and_fee_separately(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    response = give(client, amount="500", cover_fee=True)
+    checkout = pay(standin, session_id_from(response))
+    donation = only(Donation)
+    # ceil((500 + 30) / (1 - 0.029)) = 546: the donor pays $5.46, the newsroom nets $5.
+    assert (donation.amount_cents, donation.fee_cents) == (500, 46)
+    assert checkout["amount_total"] == 546
+
+
+def test_monthly_gift_renews_fails_recovers_and_cancels(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer, app: Flask
+) -> None:
+    response = give(client, amount="500", frequency="monthly", email="Monthly@Example.org")
+    pay(standin, session_id_from(response))
+    subscription = only(Subscription)
+    assert subscription.status is SubscriptionStatus.ACTIVE
+    assert subscription.amount_cents == 500 and subscription.interval.value == "month"
+    assert subscription.current_period_end is not None
+    first = only(Donation)
+    assert first.kind is DonationKind.RECURRING and first.stripe_invoice_id
+    assert only(Supporter).email == "monthly@example.org"
+
+    admin(standin, f"subscriptions/{subscription.stripe_subscription_id}/renew")
+    standin.flush(10)
+    assert count(Donation) == 2
+    db.session.expire_all()
+    renewed = db.session.get(Subscription, subscription.id)
+    assert renewed is not None and renewed.current_period_end > subscription.current_period_end
+
+    admin(standin, f"subscriptions/{subscription.stripe_subscription_id}/fail_renewal")
+    standin.flush(10)
+    db.session.expire_all()
+    failed = db.session.get(Subscription, subscription.id)
+    assert failed is not None and failed.status is SubscriptionStatus.PAST_DUE
+    assert count(Donation) == 2
+    warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "payment_failed"))
+    assert warning is not None and warning.to_address == "monthly@example.org"
+    assert f"{standin.url}/invoice/in_" in warning.text_body
+
+    gateway = app.extensions["stripe_gateway"]
+    gateway._api().v1.subscriptions.cancel(subscription.stripe_subscription_id)
+    standin.flush(10)
+    db.session.expire_all()
+    ended = db.session.get(Subscription, subscription.id)
+    assert ended is not None and ended.status is SubscriptionStatus.CANCELED
+    assert ended.canceled_at is not None
+
+
+def test_full_and_partial_refunds_and_a_dispute(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer, app: Flask
+) -> None:
+    for amount in ("1000", "2000"):
+        pay(standin, session_id_from(give(client, amount=amount)))
+    small, large = db.session.scalars(select(Donation).order_by(Donation.amount_cents)).all()
+    gateway = app.extensions["stripe_gateway"]
+    gateway.create_refund(
+        payment_intent=small.stripe_payment_intent_id, amount_cents=None, key="r1"
+    )
+    gateway.create_refund(payment_intent=large.stripe_payment_intent_id, amount_cents=500, key="r2")
+    standin.flush(10)
+    db.session.expire_all()
+    small, large = db.session.scalars(select(Donation).order_by(Donation.amount_cents)).all()
+    assert (small.status, small.refunded_cents) == (DonationStatus.REFUNDED, 1000)
+    assert (large.status, large.refunded_cents) == (DonationStatus.PARTIALLY_REFUNDED, 500)
+
+    dispute = admin(standin, f"charges/{large.stripe_charge_id}/dispute")
+    standin.flush(10)
+    db.session.expire_all()
+    large = db.session.get(Donation, large.id)
+    assert large is not None and large.status is DonationStatus.DISPUTED
+    alert = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "dispute"))
+    assert (
+        alert is not None and alert.to_address == app.config["MEMBERSHIP"].staff_notification_email
+    )
+    assert large.receipt_number in alert.subject
+    admin(standin, f"disputes/{dispute['id']}/close", {"status": "won"})
+    standin.flush(10)
+    db.session.expire_all()
+    large = db.session.get(Donation, large.id)
+    assert large is not None
+    assert (large.status, large.dispute_status) == (DonationStatus.PARTIALLY_REFUNDED, "won")
+
+
+def test_declined_card_then_success_records_one_donation(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    session_id = session_id_from(give(client, amount="100"))
+    with pytest.raises(Exception, match="402"):
+        admin(standin, f"checkout/{session_id}/pay", {"card": "decline"})
+    standin.flush(10)
+    assert count(Donation) == 0
+    pay(standin, session_id)
+    assert count(Donation) == 1
+
+
+def test_cancelled_checkout_restores_the_form(client: FlaskClient, live_server: LiveServer) -> None:
+    give(client, amount="other", other="12.50", frequency="annual", cover_fee=True)
+    page = client.get("/support/cancelled").get_data(as_text=True)
+    assert "No money was taken" in page
+    assert 'value="1250" checked' in page
+    assert 'value="annual" checked' in page or "annual" in page
+    assert count(Donation) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount_choice": "other", "other_amount": ""}, "Choose an amount, or enter your own."),
+        (
+            {"amount_choice": "other", "other_amount": "0.50"},
+            "The smallest gift we can take is $1.",
+        ),
+        ({"amount_choice": "other", "other_amount": "-5"}, "Enter an amount in dollars"),
+        ({"amount_choice": "other", "other_amount": "5.555"}, "Enter an amount in dollars"),
+        ({"amount_choice": "other", "other_amount": "five"}, "Enter an amount in dollars"),
+        ({"amount_choice": "other", "other_amount": "NaN"}, "Enter an amount in dollars"),
+        ({"amount_choice": "other", "other_amount": "1e5"}, "Enter an amount in dollars"),
+        ({"amount_choice": "other", "other_amount": "99999999"}, "Online gifts can be up to"),
+        ({"amount_choice": "50"}, "The smallest gift we can take is $1."),
+        ({"amount_choice": "<script>"}, "Enter an amount in dollars"),
+        ({"frequency": "weekly"}, "Choose once, monthly or every year."),
+        ({"email": "not-an-address"}, "Enter an email address like name@example.com"),
+        ({"email": "a@b.c<script>"}, "Enter an email address like name@example.com"),
+        ({"email": "x" * 300 + "@example.org"}, "That email address is too long."),
+    ],
+)
+def test_bad_input_is_explained_and_nothing_is_created(
+    client: FlaskClient, standin: StandinServer, fields: dict[str, str], message: str
+) -> None:
+    amount = fields.pop("amount_choice", "500")
+    response = give(client, amount=amount, extra=fields)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert "<script>" not in html.split("</header>", 1)[1].replace("&lt;script&gt;", "")
+    assert count(DonationIntent) == 0
+
+
+def test_the_honeypot_turns_bots_away(client: FlaskClient) -> None:
+    response = give(client, extra={"website": "http://spam.example"})
+    assert response.status_code == 400
+    assert count(DonationIntent) == 0
+
+
+def test_form_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post("/support", data={"frequency": "once", "amount_choice": "500"})
+    assert response.status_code == 400
+    assert count(DonationIntent) == 0
+
+
+def test_stripe_down_gives_a_friendly_page_and_records_nothing(
+    client: FlaskClient, standin: StandinServer
+) -> None:
+    admin(standin, "faults", {"fail_next": 1})
+    response = give(client)
+    assert response.status_code == 503
+    assert "couldn&#39;t reach our payment provider" in response.get_data(as_text=True)
+    assert count(DonationIntent) == 0
+    admin(standin, "faults", {"fail_next": 0})
+    assert give(client).status_code == 303
+    assert count(DonationIntent) == 1
+
+
+def test_stripe_too_slow_gives_a_friendly_page_and_records_nothing(
+    app_factory: Callable[..., Flask], standin: StandinServer
+) -> None:
+    slow_app = app_factory(stripe_timeout_seconds=0.3)
+    client = slow_app.test_client()
+    admin(standin, "faults", {"latency_ms": 1500})
+    try:
+        response = give(client)
+    finally:
+        admin(standin, "faults", {"latency_ms": 0})
+        slow_app.extensions["stripe_gateway"].close()
+    assert response.status_code == 503
+    with slow_app.app_context():
+        assert count(DonationIntent) == 0
+
+
+def test_card_testing_is_throttled(
+    app_factory: Callable[..., Flask], standin: StandinServer
+) -> None:
+    """1,000 attempts from one address create at most 10 Checkout Sessions; the rest get a 429."""
+    throttled = app_factory(support_rate_limit="10/day")
+    client = throttled.test_client()
+    token = csrf_token_from(client.get("/support").get_data(as_text=True))
+    data = {"csrf_token": token, "frequency": "once", "amount_choice": "100", "website": ""}
+    statuses: dict[int, int] = {}
+    last_429 = ""
+    for _ in range(1000):
+        response = client.post("/support", data=data)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code == 429:
+            last_429 = response.get_data(as_text=True)
+    throttled.extensions["stripe_gateway"].close()
+    assert statuses.get(303) == 10
+    assert statuses.get(303, 0) + statuses.get(429, 0) == 1000
+    assert "Slow down a little" in last_429 and "try again" in last_429
+    with standin.store.lock:
+        assert len(standin.store.all("checkout.session")) == 10
