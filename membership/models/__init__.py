@@ -8,6 +8,7 @@ from membership.models.article import (
     Frequency,
 )
 from membership.models.base import Base, UTCDateTime, utcnow
+from membership.models.email import EmailMessage, EmailStatus
 from membership.models.staff import StaffMember, StaffRole
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "BannerStat",
     "BannerVariant",
     "Base",
+    "EmailMessage",
+    "EmailStatus",
     "Frequency",
     "StaffMember",
     "StaffRole",
