@@ -16,6 +16,7 @@ from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
+from smtp_capture import SmtpCapture
 from support import LiveServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -145,3 +146,10 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpCapture]:
+    """A real SMTP server on a free loopback port, collecting what it receives."""
+    with SmtpCapture() as capture:
+        yield capture
