@@ -1,18 +1,26 @@
-"""The flask CLI groups: demo, staff, articles."""
+"""The flask CLI groups: demo, staff, articles, outbox."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from membership.config import Config, ConfigError
+from membership.emails.sender import sender_from_config
 from membership.extensions import db
 from membership.payments.gateway import PaymentProviderError
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
+from membership.services import outbox as outbox_service
 from membership.services import staff as staff_service
 from membership.services.stripe_sync import sync_from_stripe
 
@@ -20,6 +28,7 @@ demo_cli = AppGroup("demo", help="Demo content for trying the service.")
 staff_cli = AppGroup("staff", help="Newsroom staff accounts.")
 articles_cli = AppGroup("articles", help="Articles.")
 stripe_cli = AppGroup("stripe", help="Stripe: recover missed webhooks.")
+outbox_cli = AppGroup("outbox", help="Queued email.")
 
 
 @demo_cli.command("seed")
@@ -113,6 +122,65 @@ def stripe_sync(since_text: str | None) -> None:
         raise SystemExit(1)
 
 
+@outbox_cli.command("work")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Emails per claim."
+)
+@click.option(
+    "--poll",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds to wait when nothing is due.",
+)
+def outbox_work(once: bool, batch: int, poll: float) -> None:
+    """Send queued email; several workers may run at once. Stops cleanly on SIGTERM or Ctrl-C."""
+    config: Config = current_app.config["MEMBERSHIP"]
+    try:
+        sender = sender_from_config(config)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    stop = threading.Event()
+    with _stop_on_signals(stop, enabled=not once):
+        while not stop.is_set():
+            report = outbox_service.deliver_due(
+                db.session(),
+                sender,
+                batch_size=batch,
+                max_attempts=config.outbox_max_attempts,
+                lease_seconds=config.outbox_lease_seconds,
+            )
+            if report.claimed:
+                click.echo(
+                    f"outbox: sent {report.sent}, will retry {report.retried}, "
+                    f"failed {report.failed}"
+                )
+            # A full batch means more may be due right away; a short one means the queue is drained.
+            if report.claimed < batch:
+                if once:
+                    break
+                stop.wait(poll)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
+    """Let the current batch finish on SIGTERM/SIGINT: its claims are then recorded, not abandoned."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, staff_cli, articles_cli, stripe_cli):
+    for group in (demo_cli, staff_cli, articles_cli, stripe_cli, outbox_cli):
         app.cli.add_command(group)

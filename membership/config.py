@@ -79,6 +79,8 @@ class Config:
     support_rate_limit: str = "3/minute;10/day"
     mail_url: str = ""
     mail_from: str = "The Observatory <support@observatory.example>"
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: int = 600
     ratelimit_storage_uri: str = "memory://"
     ratelimit_enabled: bool = True
     session_cookie_secure: bool = True
@@ -162,6 +164,10 @@ class Config:
             raise ConfigError("FEE_PERCENT must be between 0 and 50, FEE_FIXED_CENTS not negative")
         if self.articles_per_page < 1:
             raise ConfigError("ARTICLES_PER_PAGE must be at least 1")
+        if self.outbox_max_attempts < 1:
+            raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
+        if self.outbox_lease_seconds < 30:
+            raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
 
     def with_overrides(self, **changes: object) -> Config:
         """A copy with some fields changed, validated again (used by tests and the CLI)."""

@@ -73,10 +73,10 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
 
     def validate_amount_choice(self, field: StringField) -> None:
         choice = (field.data or "").strip()
+        if choice in ("", "other") and not (self.other_amount.data or "").strip():
+            raise ValidationError("Choose an amount, or enter your own.")
         try:
             if choice in ("", "other"):
-                if not (self.other_amount.data or "").strip():
-                    raise ValidationError("Choose an amount, or enter your own.")
                 cents = parse_amount_cents(self.other_amount.data or "")
             elif choice.isdigit() and len(choice) <= 9:
                 cents = int(choice)

@@ -17,6 +17,7 @@ from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
+from smtp_capture import SmtpCapture
 from stripe_standin import StandinServer
 from support import LiveServer
 
@@ -141,6 +142,7 @@ def app_factory(app: Flask, config: Config) -> Iterator[Callable[..., Flask]]:
 
     yield factory
     for other in made:
+        other.extensions["stripe_gateway"].close()
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -178,3 +180,10 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpCapture]:
+    """A real SMTP server on a free loopback port, collecting what it receives."""
+    with SmtpCapture() as capture:
+        yield capture

@@ -6,9 +6,10 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from membership.extensions import db
-from membership.models import Article, ArticleStatus, BannerVariant, Frequency
+from membership.models import Article, ArticleStatus, BannerVariant, EmailMessage, Frequency
 from membership.services.articles import ArticleDraft, save_article
 from membership.services.banner import save_variant
+from membership.services.outbox import enqueue_email
 
 _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -62,3 +63,31 @@ def make_variant(
     )
     db.session.commit()
     return variant
+
+
+def make_email(
+    n: int = 1,
+    *,
+    now: datetime | None = BASE_TIME,
+    to: str | None = None,
+    subject: str | None = None,
+    text: str | None = None,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    kind: str = "receipt",
+) -> EmailMessage:
+    """Queue email number `n` (its dedupe key is test:n) and commit; `now=None` means real time."""
+    message = enqueue_email(
+        db.session(),
+        kind=kind,
+        to=to or f"reader{n}@example.org",
+        subject=subject or f"Message {n}",
+        text=text or f"Thank you, reader {n}.",
+        html=html,
+        headers=headers,
+        dedupe_key=f"test:{n}",
+        now=now,
+    )
+    db.session.commit()
+    assert message is not None
+    return message

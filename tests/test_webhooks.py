@@ -12,6 +12,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from payments import (
+    admin,
+    give,
+    make_event,
+    pay,
+    post_event,
+    session_id_from,
+    signed_headers,
+    standin_events,
+)
 from sqlalchemy import delete, func, select, update
 
 from membership.extensions import db
@@ -26,16 +36,6 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.events import receive_event
-from payments import (
-    admin,
-    give,
-    make_event,
-    pay,
-    post_event,
-    session_id_from,
-    signed_headers,
-    standin_events,
-)
 from stripe_standin import StandinServer
 from support import LiveServer
 
@@ -54,7 +54,9 @@ def test_bad_signature_is_refused_and_nothing_stored(client: FlaskClient) -> Non
         "/webhooks/stripe", data=body, headers=signed_headers(body, secret="whsec_not_ours")
     )
     assert wrong.status_code == 400
-    missing = client.post("/webhooks/stripe", data=body, headers={"Content-Type": "application/json"})
+    missing = client.post(
+        "/webhooks/stripe", data=body, headers={"Content-Type": "application/json"}
+    )
     assert missing.status_code == 400
     tampered = client.post(
         "/webhooks/stripe",
@@ -131,7 +133,9 @@ def test_refund_before_the_donation_is_retried_then_applied(
     early = post_event(client, refunded)
     assert early.status_code == 503
     stored = db.session.get(StripeEvent, refunded["id"])
-    assert stored is not None and stored.processed_at is None and "no donation" in (stored.error or "")
+    assert (
+        stored is not None and stored.processed_at is None and "no donation" in (stored.error or "")
+    )
     assert post_event(client, completed).status_code == 200
     assert post_event(client, refunded).status_code == 200
     donation = db.session.scalar(select(Donation))
@@ -198,7 +202,9 @@ def _money_state() -> tuple[Any, ...]:
             s.ended_at,
             s.started_at,
         )
-        for s in db.session.scalars(select(Subscription).order_by(Subscription.stripe_subscription_id))
+        for s in db.session.scalars(
+            select(Subscription).order_by(Subscription.stripe_subscription_id)
+        )
     ]
     emails = {s.id: s.email for s in db.session.scalars(select(Supporter))}
     donations = sorted(
@@ -232,7 +238,9 @@ def test_every_order_of_a_subscriptions_events_ends_in_the_same_state(
     client: FlaskClient, live_server: LiveServer, standin: StandinServer, app: Flask
 ) -> None:
     gateway = app.extensions["stripe_gateway"]
-    response = give(client, amount="500", frequency="monthly", cover_fee=True, email="life@example.org")
+    response = give(
+        client, amount="500", frequency="monthly", cover_fee=True, email="life@example.org"
+    )
     pay(standin, session_id_from(response))
     subscription = db.session.scalar(select(Subscription))
     assert subscription is not None
@@ -245,7 +253,9 @@ def test_every_order_of_a_subscriptions_events_ends_in_the_same_state(
     db.session.expire_all()
     first = db.session.scalars(select(Donation).order_by(Donation.id)).first()
     assert first is not None and donation is not None
-    gateway.create_refund(payment_intent=first.stripe_payment_intent_id, amount_cents=100, key="life")
+    gateway.create_refund(
+        payment_intent=first.stripe_payment_intent_id, amount_cents=100, key="life"
+    )
     gateway._api().v1.subscriptions.update(sub_id, params={"cancel_at_period_end": True})
     admin(standin, f"subscriptions/{sub_id}/renew")  # ends it at the period's end
     standin.flush(10)
@@ -265,7 +275,9 @@ def test_every_order_of_a_subscriptions_events_ends_in_the_same_state(
             retry = []
             for event in pending:
                 try:
-                    receive_event(db.session(), event, gateway=gateway, config=app.config["MEMBERSHIP"])
+                    receive_event(
+                        db.session(), event, gateway=gateway, config=app.config["MEMBERSHIP"]
+                    )
                     db.session.commit()
                 except Exception:  # noqa: BLE001 - the endpoint answers 503 and Stripe retries
                     db.session.rollback()

@@ -12,7 +12,7 @@ from membership.blueprints import app_config, stripe_gateway
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.forms import SupportForm
-from membership.models import Article, Donation, DonationIntent, Frequency, IntentStatus
+from membership.models import Article, DonationIntent, Frequency, IntentStatus
 from membership.payments.gateway import PaymentProviderError
 from membership.services.banner import control_variant, count_banner_event, variant_exists
 from membership.services.donations import (
@@ -181,14 +181,18 @@ def thanks() -> ResponseReturnValue:
     """Shows the gift once a verified webhook recorded it; never trusts the query string."""
     intent_id = session.get(INTENT_KEY)
     intent = db.session().get(DonationIntent, intent_id) if isinstance(intent_id, int) else None
-    gift = confirmed_gift_for_intent(db.session(), intent.id) if intent is not None else None
-    processing = intent is not None and gift is None and intent.status is IntentStatus.PENDING
+    donation, subscription = (
+        confirmed_gift_for_intent(db.session(), intent.id) if intent is not None else (None, None)
+    )
+    confirmed = donation is not None or subscription is not None
+    processing = intent is not None and not confirmed and intent.status is IntentStatus.PENDING
     response = Response(
         render_template(
             "donate/thanks.html",
             intent=intent,
-            gift=gift,
-            donation=gift if isinstance(gift, Donation) else None,
+            confirmed=confirmed,
+            donation=donation,
+            subscription=subscription,
             processing=processing,
             frequency_words=FREQUENCY_WORDS,
         )

@@ -41,7 +41,7 @@ def stripe_webhook() -> tuple[Response, int]:
         except SQLAlchemyError:
             session.rollback()
             log.exception("could not record the error of webhook %s", event.get("id"))
-        return jsonify(error="not applied, retry later"), 500
+        return jsonify(error="not applied, retry later"), 503
     return jsonify(received=outcome.value), 200
 
 

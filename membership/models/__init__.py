@@ -19,6 +19,7 @@ from membership.models.donation import (
     Subscription,
     SubscriptionStatus,
 )
+from membership.models.email import EmailMessage, EmailStatus
 from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
@@ -38,6 +39,8 @@ __all__ = [
     "BannerStat",
     "BannerVariant",
     "Base",
+    "EmailMessage",
+    "EmailStatus",
     "Frequency",
     "StaffMember",
     "StaffRole",

@@ -50,9 +50,10 @@ class CheckoutRequest:
 def _plain(obj: Any) -> Obj:
     """Stripe objects as plain dicts: the rest of the app never sees the library's types."""
     if isinstance(obj, stripe.StripeObject):
-        result: Obj = obj.to_dict()
-        return result
-    return dict(obj)
+        obj = obj.to_dict()
+    # The library turns Stripe's decimal strings into Decimal; keep them as the strings they were.
+    result: Obj = json.loads(json.dumps(obj, default=str))
+    return result
 
 
 class StripeGateway:

@@ -645,11 +645,12 @@ def apply_dispute(session: Session, dispute: Obj, *, config: Config, closed: boo
 # Reading back
 
 
-def confirmed_gift_for_intent(session: Session, intent_id: int) -> Donation | Subscription | None:
-    """What the thanks page shows: the donation, or for a recurring gift its subscription."""
+def confirmed_gift_for_intent(
+    session: Session, intent_id: int
+) -> tuple[Donation | None, Subscription | None]:
+    """What the thanks page shows: the first payment, and for a recurring gift its subscription."""
     donation = session.scalar(
         select(Donation).where(Donation.intent_id == intent_id).order_by(Donation.id).limit(1)
     )
-    if donation is not None:
-        return donation
-    return session.scalar(select(Subscription).where(Subscription.intent_id == intent_id))
+    subscription = session.scalar(select(Subscription).where(Subscription.intent_id == intent_id))
+    return donation, subscription

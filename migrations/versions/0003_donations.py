@@ -1,7 +1,7 @@
 """donations
 
 Revision ID: 0003_donations
-Revises: 0001_foundation
+Revises: 0002_outbox
 Create Date: 2026-11-26 12:33:05.076195
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0003_donations"
-down_revision = '0001_foundation'
+down_revision = "0002_outbox"
 branch_labels = None
 depends_on = None
 

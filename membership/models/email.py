@@ -1,0 +1,53 @@
+"""The email outbox: messages queued in the business transaction that causes them, sent by workers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from membership.models.base import Base, str_enum, utcnow
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailMessage(Base):
+    """One email to one recipient; `services.outbox` queues, claims and records it."""
+
+    __tablename__ = "email_message"
+    __table_args__ = (
+        # The worker's query: due queued messages, and sending ones whose lease ran out.
+        Index("ix_email_message_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # Extra headers such as List-Unsubscribe, name -> value.
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus), default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The lease: a worker that dies mid-batch loses its claim when this passes.
+    claimed_until: Mapped[datetime | None]
+    # Which claim holds the message, so a worker whose lease ran out cannot overwrite a newer claim.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The business event that caused the email ("receipt:in_123"); the same event never queues twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<EmailMessage {self.id} {self.kind} {self.status.value}>"
