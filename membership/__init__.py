@@ -45,8 +45,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["stripe_gateway"] = StripeGateway(config)
 
-    from membership.blueprints import articles, banner_api, donate, health, webhooks
+    from membership.blueprints import account, articles, banner_api, donate, health, webhooks
 
+    app.register_blueprint(account.bp)
     app.register_blueprint(articles.bp)
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)

@@ -1,10 +1,23 @@
-"""Who is signed in: Flask-Login's user loader for staff (and, later, supporters)."""
+"""Who is signed in, and who may open what: Flask-Login's loader and the staff role checks.
+
+One sign-in page serves supporters and staff. User ids say which kind of account they are:
+"supporter:<id>" or "staff:<id>".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
 from membership.extensions import db, login_manager
-from membership.models import StaffMember
+from membership.models import StaffMember, StaffRole, Supporter
 from membership.models.base import LoginMixin
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_user(user_id: str) -> LoginMixin | None:
@@ -12,9 +25,49 @@ def load_user(user_id: str) -> LoginMixin | None:
     if not raw_id.isdigit():
         return None
     if kind == "staff":
-        member = db.session.get(StaffMember, int(raw_id))
+        member = db.session().get(StaffMember, int(raw_id))
         return member if member is not None and member.active else None
+    if kind == "supporter":
+        supporter = db.session().get(Supporter, int(raw_id))
+        return supporter if supporter is not None and supporter.active else None
     return None
 
 
 login_manager.user_loader(load_user)
+
+
+def signed_in_staff() -> StaffMember | None:
+    user = current_user._get_current_object() if current_user else None
+    return user if isinstance(user, StaffMember) and user.is_authenticated else None
+
+
+def signed_in_supporter() -> Supporter | None:
+    user = current_user._get_current_object() if current_user else None
+    return user if isinstance(user, Supporter) and user.is_authenticated else None
+
+
+def staff_may(member: StaffMember, roles: tuple[StaffRole, ...]) -> bool:
+    """Admins may do everything; others only what their role is listed for."""
+    return member.role is StaffRole.ADMIN or member.role in roles
+
+
+def staff_required(*roles: StaffRole) -> Callable[[F], F]:
+    """Only staff with one of these roles (or admin). Anonymous visitors go to sign in; signed-in
+    people without the role get a 403 page. Staff pages are never cached."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            member = signed_in_staff()
+            if member is None:
+                if current_user.is_authenticated:
+                    abort(403)
+                return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
+            if not staff_may(member, roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.staff_roles = roles  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
