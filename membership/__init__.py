@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
 from membership.caching import PublicPageAwareSessionInterface
 from membership.config import Config
@@ -34,6 +36,9 @@ def create_app(config: Config | None = None) -> Flask:
     from membership.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    if config.database_url.startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -90,6 +95,15 @@ def _engine_options(url: str) -> dict[str, object]:
         # A busy timeout lets concurrent writers wait instead of failing at once.
         return {"connect_args": {"timeout": 15}}
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL lets readers work while one writer commits; NORMAL sync is safe with WAL (a power cut
+    can lose the last commits, never corrupt the file). PostgreSQL is the production database."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _install_template_helpers(app: Flask, config: Config) -> None:

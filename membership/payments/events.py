@@ -116,6 +116,8 @@ def receive_event(
     event_id = str(event["id"])
     created = datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC)
     now = utcnow()
+    # Stored as processed right away: if the handler fails, the transaction (and this row) rolls
+    # back, and record_event_error keeps the event as unprocessed instead.
     inserted = insert_or_ignore(
         session,
         StripeEvent,
@@ -125,10 +127,12 @@ def receive_event(
             "created": created,
             "payload": event,
             "received_at": now,
+            "processed_at": now,
         },
         ["id"],
     )
-    if inserted is None:
+    retrying = inserted is None
+    if retrying:
         stored = session.scalar(
             select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
         )

@@ -210,12 +210,9 @@ def _complete_intent(intent: DonationIntent | None, now: datetime) -> None:
 
 def _new_donation(session: Session, values: Obj, config: Config) -> Donation | None:
     """Insert a donation unless one exists for the same Stripe object; set its receipt number."""
-    donation_id = insert_or_ignore(session, Donation, values)
-    if donation_id is None:
+    donation = insert_or_ignore(session, Donation, values)
+    if donation is None:
         return None
-    donation = session.get(Donation, donation_id)
-    if donation is None:  # pragma: no cover - we just inserted it in this transaction
-        raise RuntimeError("inserted donation vanished")
     donation.receipt_number = f"{config.receipt_prefix}-{donation.paid_at.year}-{donation.id:06d}"
     session.flush()
     notifications.queue_receipt(session, donation, config)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from membership.emails.sender import (
@@ -22,6 +21,7 @@ from membership.emails.sender import (
     check_email_fields,
 )
 from membership.models import EmailMessage, EmailStatus, utcnow
+from membership.services.sql import insert_or_ignore
 
 logger = logging.getLogger("membership.outbox")
 
@@ -81,15 +81,7 @@ def enqueue_email(
         "created_at": when,
         "dedupe_key": dedupe_key,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(EmailMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(EmailMessage)
-    )
-    return session.scalars(stmt).one_or_none()
+    return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
 
 
 def claim_batch(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+M = TypeVar("M")
 
 
 def dialect_insert(session: Session, table: Any) -> Any:
@@ -18,16 +21,25 @@ def dialect_insert(session: Session, table: Any) -> Any:
 
 def insert_or_ignore(
     session: Session,
-    model: Any,
+    model: type[M],
     values: Mapping[str, Any],
     conflict_columns: Sequence[str] | None = None,
-) -> int | None:
-    """Insert one row unless a unique constraint says it exists; the new primary key, or None.
+) -> M | None:
+    """Insert one row unless a unique constraint says it exists: the new object, or None.
 
     Never "check then insert": two transactions doing that both see nothing and both insert.
+    RETURNING gives the new row as an ORM object without a second query.
     """
-    stmt = dialect_insert(session, model).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=conflict_columns)
-    pk = model.__mapper__.primary_key[0]
-    result = session.execute(stmt.returning(pk)).scalar_one_or_none()
-    return None if result is None else result
+    # The values go in as parameters, not into the statement: one cached statement per model.
+    stmt = _insert_ignoring(session.get_bind().dialect.name, model, tuple(conflict_columns or ()))
+    return session.scalars(stmt, [dict(values)]).one_or_none()
+
+
+@functools.cache
+def _insert_ignoring(dialect: str, model: Hashable, conflict_columns: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(model)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns) or None)
+        .returning(model)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from membership.models import Supporter
@@ -26,25 +26,33 @@ def find_or_create_supporter(
     Safe when two webhooks about one person arrive at once: the insert ignores the conflict and
     both read the one row.
     """
-    supporter = None
-    if stripe_customer_id:
-        supporter = session.scalar(
-            select(Supporter).where(Supporter.stripe_customer_id == stripe_customer_id)
-        )
     address = normalize_email(email) if email else None
+    keys = []
+    if stripe_customer_id:
+        keys.append(Supporter.stripe_customer_id == stripe_customer_id)
+    if address:
+        keys.append(Supporter.email == address)
+    if not keys:
+        return None
+    # One look-up by either key; the customer's own record wins over an address match.
+    found = session.scalars(select(Supporter).where(or_(*keys))).all()
+    supporter = next(
+        (s for s in found if stripe_customer_id and s.stripe_customer_id == stripe_customer_id),
+        found[0] if found else None,
+    )
     if supporter is None and address:
-        supporter = session.scalar(select(Supporter).where(Supporter.email == address))
-        if supporter is None:
-            insert_or_ignore(session, Supporter, {"email": address, "name": name[:200]}, ["email"])
-            supporter = session.scalar(select(Supporter).where(Supporter.email == address))
+        supporter = insert_or_ignore(
+            session, Supporter, {"email": address, "name": name[:200]}, ["email"]
+        ) or session.scalar(select(Supporter).where(Supporter.email == address))
     if supporter is None:
         return None
-    if stripe_customer_id and supporter.stripe_customer_id is None:
-        taken = session.scalar(
-            select(Supporter.id).where(Supporter.stripe_customer_id == stripe_customer_id)
-        )
-        if taken is None:
-            supporter.stripe_customer_id = stripe_customer_id
+    # Link the customer unless another supporter holds it (the look-up above would have found it).
+    if (
+        stripe_customer_id
+        and supporter.stripe_customer_id is None
+        and not any(s.stripe_customer_id == stripe_customer_id for s in found)
+    ):
+        supporter.stripe_customer_id = stripe_customer_id
     if name and not supporter.name:
         supporter.name = name[:200]
     session.flush()

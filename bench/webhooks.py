@@ -1,0 +1,182 @@
+"""Webhook throughput: the app's endpoint against a bare verify-and-insert endpoint, both under
+gunicorn, fed the same signed events by a bounded Python load generator on loopback.
+
+Each distinct event is a paid one-off Checkout Session for a new reader (the full path: ledger row,
+supporter, donation, receipt in the outbox); a share of them is delivered twice, as Stripe does.
+Prints both rates, the ratio (goal >= 0.5) and the row counts: exactly one per distinct event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.article_page import free_port, gunicorn, wait_for
+from stripe_standin.webhooks import sign_payload
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECRET = "whsec_bench_webhooks"  # noqa: S105 (a throwaway secret for a local benchmark)
+
+
+def make_events(count: int, duplicate_share: float) -> tuple[list[tuple[str, str]], int]:
+    now = int(time.time())
+    bodies = []
+    for n in range(count):
+        event = {
+            "id": f"evt_bench_{n:07d}",
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": now,
+            "type": "checkout.session.completed",
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "data": {
+                "object": {
+                    "id": f"cs_bench_{n:07d}",
+                    "object": "checkout.session",
+                    "mode": "payment",
+                    "payment_status": "paid",
+                    "status": "complete",
+                    "amount_total": 500,
+                    "currency": "usd",
+                    "customer": f"cus_bench_{n:07d}",
+                    "customer_details": {"email": f"reader{n}@example.org", "name": ""},
+                    "payment_intent": f"pi_bench_{n:07d}",
+                    "metadata": {},
+                    "created": now,
+                }
+            },
+        }
+        body = json.dumps(event)
+        bodies.append((body, sign_payload(body, SECRET)))
+    duplicates = bodies[: int(count * duplicate_share)]
+    return bodies + duplicates, count
+
+
+def load(
+    port: int, deliveries: list[tuple[str, str]], threads: int
+) -> tuple[float, dict[int, int]]:
+    work: queue.Queue[tuple[str, str]] = queue.Queue()
+    for item in deliveries:
+        work.put(item)
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                try:
+                    body, signature = work.get_nowait()
+                except queue.Empty:
+                    return
+                connection.request(
+                    "POST",
+                    "/webhooks/stripe",
+                    body=body,
+                    headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+                )
+                response = connection.getresponse()
+                response.read()
+                with lock:
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return len(deliveries) / (time.perf_counter() - started), statuses
+
+
+def reset_database(url: str, env: dict[str, str]) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    flask = [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        result = {
+            table: int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+            for table in ("stripe_event", "donation", "supporter", "email_message")
+        }
+    engine.dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--duplicates", type=float, default=0.1, help="share delivered twice")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": url,
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called on this path
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    deliveries, distinct = make_events(args.events, args.duplicates)
+    results = {}
+    try:
+        for name, target in (("baseline", "bench.webhook_baseline:app"), ("app", "wsgi:app")):
+            reset_database(url, env)
+            port = free_port()
+            server = gunicorn(target, port, env, args.workers)
+            try:
+                wait_for(f"http://127.0.0.1:{port}/healthz", 20)
+                rate, statuses = load(port, deliveries, args.threads)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            results[name] = (rate, statuses, counts(url))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"{distinct} distinct events, {len(deliveries)} deliveries ({args.duplicates:.0%} twice), "
+        f"{args.threads} client threads, {args.workers} gunicorn workers"
+    )
+    for name, (rate, statuses, rows) in results.items():
+        print(f"{name:>9}: {rate:8.1f} deliveries/s  statuses {statuses}  rows {rows}")
+    ratio = results["app"][0] / results["baseline"][0]
+    print(f"ratio app/baseline: {ratio:.2f} (goal >= 0.50)")
+    app_rows = results["app"][2]
+    exact = app_rows["stripe_event"] == distinct and app_rows["donation"] == distinct
+    print(f"exactly one event row and one donation per distinct event: {'yes' if exact else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
