@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,12 +31,13 @@ def insert_or_ignore(
     RETURNING gives the new row as an ORM object without a second query.
     """
     # The values go in as parameters, not into the statement: one cached statement per model.
-    stmt = _insert_ignoring(session.get_bind().dialect.name, model, tuple(conflict_columns or ()))
+    key: Any = model  # mapped classes are hashable; mypy cannot see it through type[M]
+    stmt = _insert_ignoring(session.get_bind().dialect.name, key, tuple(conflict_columns or ()))
     return session.scalars(stmt, [dict(values)]).one_or_none()
 
 
 @functools.cache
-def _insert_ignoring(dialect: str, model: Hashable, conflict_columns: tuple[str, ...]) -> Any:
+def _insert_ignoring(dialect: str, model: Any, conflict_columns: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(model)
