@@ -190,7 +190,13 @@ class ConsoleSender:
 
     def send(self, email: OutgoingEmail) -> None:
         text = _build_or_explain(email, self.mail_from).as_string()
-        logger.info("email %s to %s (not sent: MAIL_URL is not set)\n%s", email.id, email.to, text)
+        # The body goes to stdout only: the demo's terminal shows each message once.
+        logger.info(
+            "email %s to %s (%s) printed, not sent: MAIL_URL is not set",
+            email.id,
+            email.to,
+            email.subject,
+        )
         sys.stdout.write(f"----- email {email.id} (MAIL_URL is not set) -----\n{text}\n")
         sys.stdout.flush()
 
