@@ -60,6 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
 
     security.install_security_headers(app, config)
+    _install_page_cache(app, config)
     errors.install_error_handlers(app)
     cli.register(app)
     _install_template_helpers(app, config)
@@ -95,6 +96,21 @@ def _engine_options(url: str) -> dict[str, object]:
         # A busy timeout lets concurrent writers wait instead of failing at once.
         return {"connect_args": {"timeout": 15}}
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+
+
+def _install_page_cache(app: Flask, config: Config) -> None:
+    from membership.blueprints.articles import article_cache_control
+    from membership.page_cache import PageCache, PublicPageMiddleware
+    from membership.security import security_headers
+
+    cache = PageCache(version_seconds=config.article_version_seconds)
+    app.extensions["article_page_cache"] = cache
+    app.wsgi_app = PublicPageMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app,
+        cache,
+        headers=security_headers(config),
+        cache_control=article_cache_control(config),
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -85,3 +85,37 @@ def test_an_edit_shows_once_the_version_expires(app_factory: Callable[..., Flask
     assert "Old text." in client.get("/articles/edited").get_data(as_text=True)
     clock.now += 61
     assert "New text." in client.get("/articles/edited").get_data(as_text=True)
+
+
+def test_repeat_requests_are_answered_in_front_of_flask_with_the_same_headers(
+    app_factory: Callable[..., Flask],
+) -> None:
+    app = app_factory(article_version_seconds=60)
+    with app.app_context():
+        make_variant()
+        make_article(slug="fast", body="Fast *text*.")
+    client = app.test_client()
+    calls: list[str] = []
+    app.before_request(lambda: calls.append("flask") and None)
+    first = client.get("/articles/fast")  # Flask renders it and validates the version
+    assert calls == ["flask"]
+    repeat = client.get("/articles/fast?utm_source=newsletter")
+    cached = client.get("/articles/fast", headers={"If-None-Match": first.headers["ETag"]})
+    head = client.head("/articles/fast")
+    assert calls == ["flask"]  # none of these reached the framework
+    assert repeat.status_code == 200 and repeat.data == first.data
+    assert cached.status_code == 304 and cached.data == b""
+    assert head.status_code == 200 and head.data == b""
+    ignore = {"Date", "Server", "Content-Length", "Content-Type"}
+    flask_headers = {k: v for k, v in first.headers.items() if k not in ignore}
+    assert {k: v for k, v in repeat.headers.items() if k not in ignore} == flask_headers
+    assert {k: v for k, v in cached.headers.items() if k not in ignore} == flask_headers
+    assert repeat.headers["Content-Type"] == first.headers["Content-Type"]
+    # An old ETag gets the current page from the cache; other methods and pages go to Flask.
+    stale = client.get("/articles/fast", headers={"If-None-Match": '"stale"'})
+    assert stale.status_code == 200 and stale.data == first.data
+    assert calls == ["flask"]
+    assert client.post("/articles/fast").status_code == 405
+    assert client.get("/articles/Not-A-Slug").status_code == 404
+    assert client.get("/").status_code == 200
+    assert calls == ["flask"] * 4

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from membership.blueprints import app_config
 from membership.caching import public_page
+from membership.config import Config
 from membership.extensions import db
 from membership.models import Article, ArticleStatus
 from membership.page_cache import PageCache, PageVersion
@@ -33,10 +34,9 @@ def index() -> str:
 
 
 def _page_cache() -> PageCache:
-    cache = current_app.extensions.get("article_page_cache")
-    if cache is None:
-        cache = PageCache(version_seconds=app_config().article_version_seconds)
-        current_app.extensions["article_page_cache"] = cache
+    cache = current_app.extensions["article_page_cache"]
+    if not isinstance(cache, PageCache):
+        raise RuntimeError("the app was not built by create_app()")
     return cache
 
 
@@ -81,5 +81,9 @@ def article(slug: str) -> Response:
         body = cache.page(version.etag, lambda: _render_article(version.article_id))
         response = Response(body, mimetype="text/html")
     response.set_etag(version.etag)
-    response.headers["Cache-Control"] = f"public, max-age={app_config().article_cache_seconds}"
+    response.headers["Cache-Control"] = article_cache_control(app_config())
     return response
+
+
+def article_cache_control(config: Config) -> str:
+    return f"public, max-age={config.article_cache_seconds}"
