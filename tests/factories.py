@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import func, select
 
 from membership.extensions import db
 from membership.models import Article, ArticleStatus, BannerVariant, EmailMessage, Frequency
@@ -11,6 +14,7 @@ from membership.services.articles import ArticleDraft, save_article
 from membership.services.banner import save_variant
 from membership.services.outbox import enqueue_email
 
+M = TypeVar("M")
 _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -91,3 +95,17 @@ def make_email(
     db.session.commit()
     assert message is not None
     return message
+
+
+def count(model: type) -> int:
+    """Rows of a model as the database has them now (not the session's cached view)."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def only(model: type[M]) -> M:
+    """The one row of a model; fails if there are none or several."""
+    db.session.expire_all()
+    rows = db.session.scalars(select(model)).all()
+    assert len(rows) == 1, rows  # noqa: S101 (test helper)
+    return rows[0]

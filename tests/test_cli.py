@@ -6,12 +6,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from factories import count
 from membership.extensions import db
 from membership.models import Article, BannerVariant, StaffMember, StaffRole
-
-
-def count(model: type) -> int:
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_demo_seed_is_idempotent(app: Flask) -> None:

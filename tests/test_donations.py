@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from payments import admin, give, pay, session_id_from
 from sqlalchemy import func, select
 
-from factories import make_article, make_variant
+from factories import count, make_article, make_variant, only
 from membership.extensions import db
 from membership.models import (
     BannerStat,
@@ -33,18 +33,6 @@ from stripe_standin import StandinServer
 from support import LiveServer, csrf_token_from
 
 pytestmark = pytest.mark.usefixtures("app_context")
-
-
-def count(model: type) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def only(model: type) -> Any:
-    db.session.expire_all()
-    rows = db.session.scalars(select(model)).all()
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 def test_support_form_is_prefilled_from_the_banner_link(client: FlaskClient) -> None:

@@ -22,8 +22,9 @@ from payments import (
     signed_headers,
     standin_events,
 )
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
+from factories import count
 from membership.extensions import db
 from membership.models import (
     Donation,
@@ -40,11 +41,6 @@ from stripe_standin import StandinServer
 from support import LiveServer
 
 pytestmark = pytest.mark.usefixtures("app_context")
-
-
-def count(model: type) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_bad_signature_is_refused_and_nothing_stored(client: FlaskClient) -> None:
