@@ -446,3 +446,26 @@ def _fuzz_app(app_factory: Callable[..., Flask]) -> Flask:
         _FUZZ_APPS.clear()
         _FUZZ_APPS[key] = app_factory(ratelimit_enabled=False)
     return _FUZZ_APPS[key]
+
+
+def test_limit_counts_live_in_redis_when_configured(
+    app_factory: Callable[..., Flask], standin: StandinServer
+) -> None:
+    """With RATELIMIT_STORAGE_URI on Redis the count is kept there, where every gunicorn worker
+    and machine sees it: the limit is per address, not per process."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    store = redis.Redis.from_url(url)
+    store.flushdb()
+    client = app_factory(ratelimit_storage_uri=url, support_rate_limit="2/day").test_client()
+    token = csrf_token_from(client.get("/support").get_data(as_text=True))
+    data = {"csrf_token": token, "frequency": "once", "amount_choice": "100", "website": ""}
+    statuses = [client.post("/support", data=data).status_code for _ in range(3)]
+    keys = store.keys("*")
+    store.flushdb()  # forgetting what Redis holds forgets the count: it lived nowhere else
+    statuses.append(client.post("/support", data=data).status_code)
+    store.flushdb()
+    store.close()
+    assert statuses == [303, 303, 429, 303]
+    assert keys
