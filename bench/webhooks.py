@@ -107,6 +107,10 @@ def load(
 
 
 def reset_database(url: str, env: dict[str, str]) -> None:
+    """An empty schema for every run, so that no run finds another's rows."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     if url.startswith("postgresql"):
         engine = create_engine(url)
         with engine.begin() as connection:
@@ -135,6 +139,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating runs of each; the median rate counts"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
@@ -149,32 +156,44 @@ def main() -> None:
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     deliveries, distinct = make_events(args.events, args.duplicates)
-    results = {}
+    runs: dict[str, list[tuple[float, dict[int, int], dict[str, int]]]] = {
+        "baseline": [],
+        "app": [],
+    }
     try:
-        for name, target in (("baseline", "bench.webhook_baseline:app"), ("app", "wsgi:app")):
-            reset_database(url, env)
-            port = free_port()
-            server = gunicorn(target, port, env, args.workers)
-            try:
-                wait_for(f"http://127.0.0.1:{port}/healthz", 20)
-                rate, statuses = load(port, deliveries, args.threads)
-            finally:
-                server.terminate()
-                server.wait(timeout=10)
-            results[name] = (rate, statuses, counts(url))
+        # Alternate the two so that whatever else the machine does weighs on both alike.
+        for _round in range(args.rounds):
+            for name, target in (("baseline", "bench.webhook_baseline:app"), ("app", "wsgi:app")):
+                reset_database(url, env)
+                port = free_port()
+                server = gunicorn(target, port, env, args.workers)
+                try:
+                    wait_for(f"http://127.0.0.1:{port}/healthz", 20)
+                    rate, statuses = load(port, deliveries, args.threads)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=10)
+                runs[name].append((rate, statuses, counts(url)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results = {
+        name: sorted(done, key=lambda r: r[0])[len(done) // 2] for name, done in runs.items()
+    }
 
     print(
         f"{distinct} distinct events, {len(deliveries)} deliveries ({args.duplicates:.0%} twice), "
         f"{args.threads} client threads, {args.workers} gunicorn workers"
     )
     for name, (rate, statuses, rows) in results.items():
-        print(f"{name:>9}: {rate:8.1f} deliveries/s  statuses {statuses}  rows {rows}")
+        every = ", ".join(f"{r[0]:.0f}" for r in runs[name])
+        print(
+            f"{name:>9}: {rate:8.1f} deliveries/s (median of {every})  statuses {statuses}  rows {rows}"
+        )
     ratio = results["app"][0] / results["baseline"][0]
     print(f"ratio app/baseline: {ratio:.2f} (goal >= 0.50)")
-    app_rows = results["app"][2]
-    exact = app_rows["stripe_event"] == distinct and app_rows["donation"] == distinct
+    exact = all(
+        r[2]["stripe_event"] == distinct and r[2]["donation"] == distinct for r in runs["app"]
+    )
     print(f"exactly one event row and one donation per distinct event: {'yes' if exact else 'NO'}")
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from membership.blueprints import app_config, stripe_gateway
-from membership.extensions import csrf, db
+from membership.extensions import csrf, db, limiter
 from membership.payments.events import receive_event, record_event_error
 from membership.payments.gateway import PaymentProviderError, WebhookSignatureError
 from membership.services.donations import EventNotReady
@@ -45,4 +45,6 @@ def stripe_webhook() -> tuple[Response, int]:
     return jsonify(received=outcome.value), 200
 
 
+# The signature authenticates Stripe; its bursts of retries must never meet a 429.
 csrf.exempt(stripe_webhook)
+limiter.exempt(stripe_webhook)
