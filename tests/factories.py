@@ -6,10 +6,21 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from membership.extensions import db
-from membership.models import Article, ArticleStatus, BannerVariant, EmailMessage, Frequency
+from membership.models import (
+    Article,
+    ArticleStatus,
+    BannerVariant,
+    Donation,
+    DonationKind,
+    DonationStatus,
+    EmailMessage,
+    Frequency,
+    Supporter,
+)
 from membership.services.articles import ArticleDraft, save_article
 from membership.services.banner import save_variant
 from membership.services.outbox import enqueue_email
+from membership.services.supporters import find_or_create_supporter
 
 _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -91,3 +102,40 @@ def make_email(
     db.session.commit()
     assert message is not None
     return message
+
+
+def make_supporter(email: str = "supporter@example.org", *, name: str = "") -> Supporter:
+    supporter = find_or_create_supporter(db.session(), email=email, name=name)
+    db.session.commit()
+    assert supporter is not None
+    return supporter
+
+
+def make_donation(
+    supporter: Supporter | None,
+    *,
+    amount_cents: int = 500,
+    fee_cents: int = 0,
+    paid_at: datetime = BASE_TIME,
+    status: DonationStatus = DonationStatus.SUCCEEDED,
+    refunded_cents: int = 0,
+    kind: DonationKind = DonationKind.ONE_OFF,
+) -> Donation:
+    """A recorded payment, as the webhook handlers leave it (receipt number included)."""
+    n = next(_counter)
+    donation = Donation(
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        currency="usd",
+        kind=kind,
+        status=status,
+        refunded_cents=refunded_cents,
+        stripe_payment_intent_id=f"pi_factory_{n}",
+        supporter_id=supporter.id if supporter else None,
+        paid_at=paid_at,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    donation.receipt_number = f"OBS-{paid_at.year}-{donation.id:06d}"
+    db.session.commit()
+    return donation
