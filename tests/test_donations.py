@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from payments import admin, give, pay, session_id_from
 from sqlalchemy import func, select
 
 from factories import make_article, make_variant
@@ -28,7 +29,6 @@ from membership.models import (
     SubscriptionStatus,
     Supporter,
 )
-from payments import admin, give, pay, session_id_from
 from stripe_standin import StandinServer
 from support import LiveServer, csrf_token_from
 

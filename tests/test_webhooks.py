@@ -12,6 +12,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from payments import (
+    admin,
+    give,
+    make_event,
+    pay,
+    post_event,
+    session_id_from,
+    signed_headers,
+    standin_events,
+)
 from sqlalchemy import delete, func, select, update
 
 from membership.extensions import db
@@ -26,16 +36,6 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.events import receive_event
-from payments import (
-    admin,
-    give,
-    make_event,
-    pay,
-    post_event,
-    session_id_from,
-    signed_headers,
-    standin_events,
-)
 from stripe_standin import StandinServer
 from support import LiveServer
 
