@@ -70,8 +70,7 @@ def _subscription_changed(session: Session, obj: Obj, ctx: EventContext) -> None
 
 
 def _customer_updated(session: Session, obj: Obj, ctx: EventContext) -> None:
-    if isinstance(obj.get("id"), str):
-        privacy.scrub_events_of_erased_customer(session, obj["id"])
+    privacy.scrub_events_of_blanked_customer(session, obj)
 
 
 def _charge_refunded(session: Session, obj: Obj, ctx: EventContext) -> None:

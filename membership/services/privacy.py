@@ -78,18 +78,34 @@ def row_dict(obj: Base) -> Row:
 
 
 def _events_about(session: Session, supporter: Supporter) -> list[StripeEvent]:
-    """Stored Stripe events whose payload names this person's address or customer."""
-    needles = [n for n in (supporter.email, supporter.stripe_customer_id) if n]
+    """Stored Stripe events whose payload names this person's address or customer.
+
+    The database narrows by the quoted JSON string (so "ann@x.org" does not match
+    "joann@x.org"); each candidate is then checked value by value.
+    """
+    return _events_mentioning(
+        session, {n.lower() for n in (supporter.email, supporter.stripe_customer_id) if n}
+    )
+
+
+def _events_mentioning(session: Session, needles: set[str]) -> list[StripeEvent]:
     if not needles:
         return []
     text = func.lower(cast(StripeEvent.payload, Text))
-    return list(
-        session.scalars(
-            select(StripeEvent)
-            .where(or_(*(text.contains(n.lower(), autoescape=True) for n in needles)))
-            .order_by(StripeEvent.created)
-        )
+    candidates = session.scalars(
+        select(StripeEvent)
+        .where(or_(*(text.contains(f'"{n}"', autoescape=True) for n in needles)))
+        .order_by(StripeEvent.created, StripeEvent.id)
     )
+    return [event for event in candidates if _mentions(event.payload, needles)]
+
+
+def _mentions(value: Any, needles: set[str]) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions(item, needles) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions(item, needles) for item in value)
+    return isinstance(value, str) and value.lower() in needles
 
 
 def _intents_of(session: Session, supporter: Supporter) -> list[DonationIntent]:
@@ -267,16 +283,15 @@ def delete_account(
     session.flush()
 
 
-def scrub_events_of_erased_customer(session: Session, customer_id: str) -> None:
-    """A late event about an erased person's customer (Stripe sends customer.updated, with the
-    old address in `previous_attributes`, after we blank it): scrub what we just stored."""
-    supporter = session.scalar(
-        select(Supporter).where(
-            Supporter.stripe_customer_id == customer_id, Supporter.erased_at.is_not(None)
-        )
-    )
-    if supporter is None:
+def scrub_events_of_blanked_customer(session: Session, customer: dict[str, Any]) -> None:
+    """A customer whose address is gone (we blank it when its person deletes their account):
+    Stripe's customer.updated event still carries the old address and name in
+    `previous_attributes`, so scrub every stored event about that customer. This keys on the
+    customer's own state, not on our supporter row, because the event may arrive before the
+    deletion has committed here."""
+    customer_id = customer.get("id")
+    if not isinstance(customer_id, str) or customer.get("email") or customer.get("name"):
         return
-    for event in _events_about(session, supporter):
+    for event in _events_mentioning(session, {customer_id.lower()}):
         event.payload = scrub_payload(event.payload, None)
     session.flush()
