@@ -13,7 +13,11 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from membership.formatting import format_money
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"'.]{2,}$")
+# Control characters never belong in an address (and PostgreSQL refuses NUL in text).
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[^@\s<>\"'\x00-\x1f\x7f]+\.[^@\s<>\"'.\x00-\x1f\x7f]{2,}$"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 
 
@@ -101,6 +105,11 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
 
     def validate_variant(self, field: HiddenField) -> None:
         if field.data and not str(field.data).isdigit():
+            field.data = ""
+
+    def validate_source(self, field: HiddenField) -> None:
+        # An article slug or nothing: a mangled one (NUL and friends) is dropped, not looked up.
+        if field.data and _CONTROL_RE.search(str(field.data)):
             field.data = ""
 
 

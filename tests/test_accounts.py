@@ -426,3 +426,11 @@ def test_staff_model_sign_in_role_is_kept(client: FlaskClient) -> None:
     db.session.commit()
     sign_in(client, "fin@observatory.example")
     assert signed_in_id(client) == f"staff:{member.id}:0"
+
+
+def test_control_characters_are_refused_before_any_query(client: FlaskClient) -> None:
+    # PostgreSQL refuses NUL in text: such input must be a 400 here, never a database error.
+    for bad in ("a\x00b@example.org", "nul@exam\x00ple.org", "tab\t@example.org"):
+        assert ask_for_link(client, bad).status_code == 400
+    sign_in(client, "receipt.probe@example.org")
+    assert client.get("/account/receipts/OBS%00-1").status_code == 404

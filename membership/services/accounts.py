@@ -48,6 +48,7 @@ Account = Supporter | StaffMember
 
 MAX_NEXT_LENGTH = 500
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+_RECEIPT_RE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 # Subscriptions a supporter can still change; the others are shown but not offered actions.
 MANAGEABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 SHOWN = (*MANAGEABLE, SubscriptionStatus.UNPAID, SubscriptionStatus.PAUSED)
@@ -426,7 +427,7 @@ def _frequency_label(donation: Donation, interval: BillingInterval | None) -> st
 
 def receipt_for(session: Session, supporter: Supporter, receipt_number: str) -> Donation | None:
     """The supporter's own donation with this receipt number; None for anyone else's."""
-    if not receipt_number or len(receipt_number) > 40:
+    if not _RECEIPT_RE.match(receipt_number):
         return None
     return session.scalar(
         select(Donation).where(
