@@ -4,9 +4,11 @@ its signed webhooks; and privacy: the data export and deleting the account."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from payments import admin, give, pay, session_id_from
@@ -25,6 +27,7 @@ from membership.models import (
     Subscription,
     SubscriptionStatus,
     Supporter,
+    utcnow,
 )
 from membership.services.donations import processing_fee
 from membership.services.privacy import register_personal_data
@@ -146,6 +149,15 @@ def test_the_page_says_updating_until_the_webhook_arrives(
     assert "Updating" in page and 'http-equiv="refresh"' in page
     assert "Updating" in client.get("/account").get_data(as_text=True)
     assert refreshed(subscription).amount_cents == 500  # our row waits for Stripe's word
+    # Three minutes on, without the webhook: no more refreshing, just the truth. (The session
+    # cookie re-signed "in the future" would be refused once back in the present: keep ours.)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    with time_machine.travel(utcnow() + timedelta(minutes=3), tick=False):
+        late = client.get(path).get_data(as_text=True)
+    client.set_cookie("session", cookie.value)
+    assert "hasn't confirmed your change yet" in late
+    assert 'http-equiv="refresh"' not in late
     event = next(
         e for e in reversed(standin.store.events) if e["type"] == "customer.subscription.updated"
     )

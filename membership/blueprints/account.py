@@ -145,14 +145,14 @@ def _render_sign_in(
     )
 
 
-def _start_session(account: Supporter | Any) -> None:
+def _start_session(account: accounts.Account) -> None:
     """A fresh session for the signed-in account: nothing from before survives (rotation)."""
     session.clear()
     login_user(account)
     session.permanent = True
 
 
-def _after_sign_in(account: Any, next_path: str | None) -> ResponseReturnValue:
+def _after_sign_in(account: accounts.Account, next_path: str | None) -> ResponseReturnValue:
     default = "/account" if isinstance(account, Supporter) else "/staff"
     return redirect(accounts.safe_next_path(next_path) or default, code=303)
 
@@ -450,7 +450,9 @@ def _render_gift(
             pause_form=pause_form or PauseForm(formdata=None, data={"months": "1"}),
             confirm_form=ConfirmForm(),
             sign_out_form=ConfirmForm(),
-            suggestions=accounts.suggested_amounts(subscription),
+            suggestions=accounts.suggested_amounts(
+                subscription, min_cents=app_config().min_amount_cents
+            ),
             error=error,
         ),
         status,

@@ -8,7 +8,6 @@ import io
 import re
 import secrets
 from calendar import monthrange
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -692,14 +691,12 @@ def update_preferences(
     session.flush()
 
 
-def suggested_amounts(subscription: Subscription) -> Sequence[int]:
-    """Lower amounts to offer someone about to cancel: half, and a quarter, of today's gift."""
+def suggested_amounts(subscription: Subscription, *, min_cents: int) -> list[int]:
+    """Lower amounts to offer someone about to cancel: about half and a quarter of today's gift,
+    in whole currency units, never below the minimum."""
     gift = subscription.gift_cents
-    return [
-        c
-        for c in sorted({max(100, gift // 2 // 100 * 100), max(100, gift // 4 // 100 * 100)})
-        if c < gift
-    ]
+    candidates = {max(min_cents, share // 100 * 100) for share in (gift // 2, gift // 4)}
+    return sorted(c for c in candidates if c < gift)
 
 
 # The banner
