@@ -1,7 +1,9 @@
 """Who is signed in, and who may open what: Flask-Login's loader and the staff role checks.
 
-One sign-in page serves supporters and staff. User ids say which kind of account they are:
-"supporter:<id>" or "staff:<id>".
+One sign-in page serves supporters and staff. User ids say which kind of account they are and
+which sign-in epoch they belong to: "supporter:<id>:<epoch>" or "staff:<id>:<epoch>". Raising an
+account's `login_epoch` ("sign out everywhere") makes every older session id stop loading. An id
+without the epoch part counts as epoch 0.
 """
 
 from __future__ import annotations
@@ -21,16 +23,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_user(user_id: str) -> LoginMixin | None:
-    kind, _, raw_id = user_id.partition(":")
-    if not raw_id.isdigit():
+    kind, _, rest = user_id.partition(":")
+    raw_id, _, raw_epoch = rest.partition(":")
+    raw_epoch = raw_epoch or "0"
+    if not (raw_id.isdigit() and raw_epoch.isdigit()) or len(rest) > 40:
         return None
+    epoch = int(raw_epoch)
+    account: StaffMember | Supporter | None
     if kind == "staff":
-        member = db.session().get(StaffMember, int(raw_id))
-        return member if member is not None and member.active else None
-    if kind == "supporter":
-        supporter = db.session().get(Supporter, int(raw_id))
-        return supporter if supporter is not None and supporter.active else None
-    return None
+        account = db.session().get(StaffMember, int(raw_id))
+    elif kind == "supporter":
+        account = db.session().get(Supporter, int(raw_id))
+    else:
+        return None
+    if account is None or not account.active or (account.login_epoch or 0) != epoch:
+        return None
+    return account
 
 
 login_manager.user_loader(load_user)

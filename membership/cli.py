@@ -29,6 +29,8 @@ staff_cli = AppGroup("staff", help="Newsroom staff accounts.")
 articles_cli = AppGroup("articles", help="Articles.")
 stripe_cli = AppGroup("stripe", help="Stripe: recover missed webhooks.")
 outbox_cli = AppGroup("outbox", help="Queued email.")
+reminders_cli = AppGroup("reminders", help="Reminders to supporters.")
+accounts_cli = AppGroup("accounts", help="Supporter accounts.")
 
 
 @demo_cli.command("seed")
@@ -181,6 +183,36 @@ def _stop_on_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@reminders_cli.command("send")
+def reminders_send() -> None:
+    """Queue renewal reminders for annual gifts renewing soon (safe to run again)."""
+    from membership.services.reminders import queue_renewal_reminders
+
+    config = current_app.config["MEMBERSHIP"]
+    queued = queue_renewal_reminders(db.session(), config=config, now=datetime.now(UTC))
+    db.session().commit()
+    click.echo(f"{queued} renewal reminder(s) queued.")
+
+
+@accounts_cli.command("purge-links")
+def accounts_purge_links() -> None:
+    """Blank expired sign-in links in sent mail and drop old link records (run daily)."""
+    from membership.services.accounts import purge_sign_in_links
+
+    config = current_app.config["MEMBERSHIP"]
+    purged = purge_sign_in_links(db.session(), config=config, now=datetime.now(UTC))
+    db.session().commit()
+    click.echo(f"{purged} expired sign-in link record(s) cleaned.")
+
+
 def register(app: Flask) -> None:
-    for group in (demo_cli, staff_cli, articles_cli, stripe_cli, outbox_cli):
+    for group in (
+        demo_cli,
+        staff_cli,
+        articles_cli,
+        stripe_cli,
+        outbox_cli,
+        reminders_cli,
+        accounts_cli,
+    ):
         app.cli.add_command(group)

@@ -88,6 +88,11 @@ class Config:
     article_cache_seconds: int = 60
     article_version_seconds: float = 2.0
     banner_dismiss_days: int = 14
+    sign_in_link_minutes: int = 10
+    sign_in_rate_limit_ip: str = "10 per minute;60 per hour"
+    sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
+    supporter_banner_quiet_days: int = 60
+    renewal_reminder_days: int = 14
     instance_path: str = ""
 
     @property
@@ -168,6 +173,12 @@ class Config:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
         if self.outbox_lease_seconds < 30:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
+        if not 1 <= self.sign_in_link_minutes <= 60:
+            raise ConfigError("SIGN_IN_LINK_MINUTES must be between 1 and 60")
+        if self.supporter_banner_quiet_days < 0 or self.renewal_reminder_days < 1:
+            raise ConfigError(
+                "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"
+            )
 
     def with_overrides(self, **changes: object) -> Config:
         """A copy with some fields changed, validated again (used by tests and the CLI)."""

@@ -7,13 +7,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from membership.formatting import format_money
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"'.]{2,}$")
+# Control characters never belong in an address (and PostgreSQL refuses NUL in text).
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[^@\s<>\"'\x00-\x1f\x7f]+\.[^@\s<>\"'.\x00-\x1f\x7f]{2,}$"
+)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 
 
@@ -102,3 +106,128 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
     def validate_variant(self, field: HiddenField) -> None:
         if field.data and not str(field.data).isdigit():
             field.data = ""
+
+    def validate_source(self, field: HiddenField) -> None:
+        # An article slug or nothing: a mangled one (NUL and friends) is dropped, not looked up.
+        if field.data and _CONTROL_RE.search(str(field.data)):
+            field.data = ""
+
+
+# Supporter accounts
+
+
+def _check_email(field: StringField) -> None:
+    if not EMAIL_RE.match((field.data or "").strip()):
+        raise ValidationError("Enter your email address, like name@example.com.")
+
+
+class SignInForm(FlaskForm):  # type: ignore[misc]
+    email = StringField(
+        "Email address",
+        validators=[Length(max=254, message="That email address is too long.")],
+    )
+    next = HiddenField(validators=[Length(max=500)])
+
+    def validate_email(self, field: StringField) -> None:
+        _check_email(field)
+
+
+class PasswordSignInForm(FlaskForm):  # type: ignore[misc]
+    email = StringField(
+        "Email address",
+        validators=[Length(max=254, message="That email address is too long.")],
+    )
+    password = PasswordField(
+        "Password", validators=[Length(max=200, message="That password is too long.")]
+    )
+    next = HiddenField(validators=[Length(max=500)])
+
+    def validate_email(self, field: StringField) -> None:
+        _check_email(field)
+
+    def validate_password(self, field: PasswordField) -> None:
+        if not field.data:
+            raise ValidationError("Enter your password.")
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A button and nothing else: the CSRF token is the whole form."""
+
+
+class ChangeGiftForm(FlaskForm):  # type: ignore[misc]
+    amount = StringField("Amount, in dollars", validators=[Length(max=20)])
+    frequency = RadioField(
+        "How often",
+        choices=[SelectChoice("monthly", "Every month"), SelectChoice("annual", "Every year")],
+        validate_choice=False,
+    )
+    cover_fee = BooleanField("Add the card fee so all of my gift reaches the newsroom")
+
+    amount_cents: int | None = None
+
+    def __init__(self, *args: Any, min_cents: int, max_cents: int, currency: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.min_cents = min_cents
+        self.max_cents = max_cents
+        self.currency = currency
+
+    def validate_frequency(self, field: RadioField) -> None:
+        if field.data not in {"monthly", "annual"}:
+            raise ValidationError("Choose every month or every year.")
+
+    def validate_amount(self, field: StringField) -> None:
+        try:
+            cents = parse_amount_cents(field.data or "")
+        except ValueError:
+            raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
+        if cents < self.min_cents:
+            raise ValidationError(
+                f"The smallest gift we can take is {format_money(self.min_cents, self.currency)}."
+            )
+        if cents > self.max_cents:
+            raise ValidationError(
+                f"Online gifts can be up to {format_money(self.max_cents, self.currency)}."
+            )
+        self.amount_cents = cents
+
+
+class PauseForm(FlaskForm):  # type: ignore[misc]
+    months = RadioField(
+        "Pause for",
+        choices=[
+            SelectChoice("1", "One month"),
+            SelectChoice("2", "Two months"),
+            SelectChoice("3", "Three months"),
+        ],
+        validate_choice=False,
+    )
+
+    def validate_months(self, field: RadioField) -> None:
+        if field.data not in {"1", "2", "3"}:
+            raise ValidationError("Choose one, two or three months.")
+
+
+class PreferencesForm(FlaskForm):  # type: ignore[misc]
+    receipts = BooleanField("A receipt by email for every payment")
+    renewal_reminders = BooleanField("A reminder two weeks before an annual gift renews")
+
+
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField("New password", validators=[Length(max=200)])
+    confirm = PasswordField("The same password again", validators=[Length(max=200)])
+
+    def validate_password(self, field: PasswordField) -> None:
+        if len(field.data or "") < 10:
+            raise ValidationError("Choose a password of at least 10 characters.")
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if (field.data or "") != (self.password.data or ""):
+            raise ValidationError("The two passwords are not the same.")
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    confirm = BooleanField("I understand: delete my account and cancel my recurring gifts")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Tick the box to confirm, or go back to keep your account.")

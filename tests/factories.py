@@ -9,10 +9,21 @@ from typing import TypeVar
 from sqlalchemy import func, select
 
 from membership.extensions import db
-from membership.models import Article, ArticleStatus, BannerVariant, EmailMessage, Frequency
+from membership.models import (
+    Article,
+    ArticleStatus,
+    BannerVariant,
+    Donation,
+    DonationKind,
+    DonationStatus,
+    EmailMessage,
+    Frequency,
+    Supporter,
+)
 from membership.services.articles import ArticleDraft, save_article
 from membership.services.banner import save_variant
 from membership.services.outbox import enqueue_email
+from membership.services.supporters import find_or_create_supporter
 
 M = TypeVar("M")
 _counter = itertools.count(1)
@@ -109,3 +120,40 @@ def only(model: type[M]) -> M:
     rows = db.session.scalars(select(model)).all()
     assert len(rows) == 1, rows  # noqa: S101 (test helper)
     return rows[0]
+
+
+def make_supporter(email: str = "supporter@example.org", *, name: str = "") -> Supporter:
+    supporter = find_or_create_supporter(db.session(), email=email, name=name)
+    db.session.commit()
+    assert supporter is not None
+    return supporter
+
+
+def make_donation(
+    supporter: Supporter | None,
+    *,
+    amount_cents: int = 500,
+    fee_cents: int = 0,
+    paid_at: datetime = BASE_TIME,
+    status: DonationStatus = DonationStatus.SUCCEEDED,
+    refunded_cents: int = 0,
+    kind: DonationKind = DonationKind.ONE_OFF,
+) -> Donation:
+    """A recorded payment, as the webhook handlers leave it (receipt number included)."""
+    n = next(_counter)
+    donation = Donation(
+        amount_cents=amount_cents,
+        fee_cents=fee_cents,
+        currency="usd",
+        kind=kind,
+        status=status,
+        refunded_cents=refunded_cents,
+        stripe_payment_intent_id=f"pi_factory_{n}",
+        supporter_id=supporter.id if supporter else None,
+        paid_at=paid_at,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    donation.receipt_number = f"OBS-{paid_at.year}-{donation.id:06d}"
+    db.session.commit()
+    return donation

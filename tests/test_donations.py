@@ -469,3 +469,13 @@ def test_limit_counts_live_in_redis_when_configured(
     store.close()
     assert statuses == [303, 303, 429, 303]
     assert keys
+
+
+def test_a_mangled_source_slug_is_dropped_not_looked_up(
+    client: FlaskClient, standin: StandinServer
+) -> None:
+    # PostgreSQL refuses NUL in text; hypothesis found this one on PostgreSQL.
+    response = give(client, amount="100", source="\x00story")
+    assert response.status_code == 303
+    intent = only(DonationIntent)
+    assert intent.source_article_id is None

@@ -14,9 +14,11 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
+from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
 from membership.extensions import db, limiter
-from membership.models import Article
+from membership.models import Article, utcnow
+from membership.services.accounts import is_current_supporter
 from membership.services.banner import (
     BannerCopy,
     active_variants,
@@ -54,6 +56,22 @@ def _today() -> datetime:
 @limiter.limit("120/minute")
 def banner() -> Response:
     config = app_config()
+    supporter = signed_in_supporter()
+    if supporter is not None and is_current_supporter(
+        db.session(), supporter, quiet_days=config.supporter_banner_quiet_days, now=utcnow()
+    ):
+        # The article page stays the same cached page for everyone; only this answer differs.
+        return _private(
+            jsonify(
+                show=False,
+                reason="supporter",
+                thanks={
+                    "headline": "Thank you for supporting us",
+                    "body": f"Readers like you keep {config.publication_name} independent. "
+                    "Your support is why this article is free for everyone.",
+                },
+            )
+        )
     if _hidden_until() > time.time():
         return _private(jsonify(show=False, reason="dismissed"))
     sticky = request.cookies.get(VARIANT_COOKIE, type=int)

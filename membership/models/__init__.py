@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
+from membership.models.account import AccountKind, SignInToken
 from membership.models.article import (
     Article,
     ArticleStatus,
@@ -24,6 +25,8 @@ from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
+    "AccountKind",
+    "SignInToken",
     "BillingInterval",
     "Donation",
     "DonationIntent",

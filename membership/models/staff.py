@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.models.base import Base, LoginMixin, str_enum, utcnow
@@ -28,6 +28,8 @@ class StaffMember(LoginMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the signed-in id: raising it signs this person out on every device.
+    login_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def get_id(self) -> str:
-        return f"staff:{self.id}"
+        return f"staff:{self.id}:{self.login_epoch or 0}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.models.base import Base, LoginMixin, utcnow
@@ -22,9 +22,16 @@ class Supporter(LoginMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     erased_at: Mapped[datetime | None]
+    # Optional: most supporters sign in by emailed link; argon2 hash for those who set one.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    # Part of the signed-in id: raising it signs the supporter out on every device.
+    login_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    receipt_emails: Mapped[bool] = mapped_column(default=True, server_default=true())
+    renewal_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    last_sign_in_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
-        return f"supporter:{self.id}"
+        return f"supporter:{self.id}:{self.login_epoch or 0}"
 
     def __repr__(self) -> str:
         return f"<Supporter {self.id}>"

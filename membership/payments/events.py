@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from membership.config import Config
 from membership.models import IntentStatus, StripeEvent, utcnow
 from membership.payments.gateway import StripeGateway
-from membership.services import donations
+from membership.services import donations, privacy
 from membership.services.sql import insert_or_ignore
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,10 @@ def _subscription_changed(session: Session, obj: Obj, ctx: EventContext) -> None
     )
 
 
+def _customer_updated(session: Session, obj: Obj, ctx: EventContext) -> None:
+    privacy.scrub_events_of_blanked_customer(session, obj)
+
+
 def _charge_refunded(session: Session, obj: Obj, ctx: EventContext) -> None:
     donations.apply_refund(session, obj)
 
@@ -93,6 +97,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.deleted": _subscription_changed,
     "customer.subscription.paused": _subscription_changed,
     "customer.subscription.resumed": _subscription_changed,
+    "customer.updated": _customer_updated,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
     "charge.dispute.closed": _dispute_closed,

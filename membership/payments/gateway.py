@@ -170,6 +170,103 @@ class StripeGateway:
             options={"idempotency_key": key},
         )
 
+    # Supporters managing their recurring gift: every change goes to Stripe first; our rows
+    # follow from the customer.subscription.* webhooks.
+
+    def change_subscription_price(
+        self,
+        subscription_id: str,
+        *,
+        item_id: str,
+        product_id: str,
+        amount_cents: int,
+        currency: str,
+        interval: str,
+        metadata: Mapping[str, str],
+    ) -> Obj:
+        """A new amount or interval from the next payment: no proration, nothing charged now.
+
+        The metadata (gift_cents/fee_cents) changes in the same call, so every later invoice
+        splits into gift and covered fee correctly.
+        """
+        return self._call(
+            "subscription update",
+            self._api().v1.subscriptions.update,
+            subscription_id,
+            params={
+                "items": [
+                    {
+                        "id": item_id,
+                        "price_data": {
+                            "currency": currency,
+                            "unit_amount": amount_cents,
+                            "product": product_id,
+                            "recurring": {"interval": interval},
+                        },
+                    }
+                ],
+                "proration_behavior": "none",
+                "metadata": dict(metadata),
+            },
+        )
+
+    def pause_subscription(self, subscription_id: str, *, resumes_at: int) -> Obj:
+        """Skip payments until `resumes_at` (a Unix time): invoices in between are voided."""
+        return self._call(
+            "subscription pause",
+            self._api().v1.subscriptions.update,
+            subscription_id,
+            params={"pause_collection": {"behavior": "void", "resumes_at": resumes_at}},
+        )
+
+    def resume_subscription(self, subscription_id: str) -> Obj:
+        return self._call(
+            "subscription resume",
+            self._api().v1.subscriptions.update,
+            subscription_id,
+            params={"pause_collection": ""},
+        )
+
+    def set_cancel_at_period_end(self, subscription_id: str, cancel: bool) -> Obj:
+        return self._call(
+            "subscription cancel at period end",
+            self._api().v1.subscriptions.update,
+            subscription_id,
+            params={"cancel_at_period_end": cancel},
+        )
+
+    def cancel_subscription_now(self, subscription_id: str) -> Obj:
+        return self._call(
+            "subscription cancel", self._api().v1.subscriptions.cancel, subscription_id
+        )
+
+    def create_billing_portal_session(self, customer_id: str, *, return_url: str) -> Obj:
+        """Stripe's hosted page where the supporter changes their card."""
+        return self._call(
+            "billing portal session",
+            self._api().v1.billing_portal.sessions.create,
+            params={"customer": customer_id, "return_url": return_url},
+        )
+
+    def customer_ids_for_email(self, email: str) -> list[str]:
+        """Checkout makes a new customer for each one-off gift: all of them, by address."""
+        return [
+            str(customer["id"])
+            for customer in self._paged(
+                "customers", self._api().v1.customers.list, {"email": email}
+            )
+        ]
+
+    def blank_customer(self, customer_id: str) -> Obj:
+        """Erase the personal fields of a customer whose person asked to be deleted; the customer
+        object itself stays, since Stripe keeps the payments it made."""
+        return self._call(
+            "customer erase",
+            self._api().v1.customers.update,
+            customer_id,
+            params={"email": "", "name": "", "phone": "", "description": "", "address": ""},
+        )
+
     # Listing, for `stripe sync`: paced below Stripe's test-mode limit of 25 requests a second.
 
     def _paged(self, what: str, lister: Any, params: Obj) -> Iterator[Obj]:

@@ -25,7 +25,8 @@ def _frequency_label(donation: Donation, session: Session) -> str:
 
 def queue_receipt(session: Session, donation: Donation, config: Config) -> None:
     supporter = session.get(Supporter, donation.supporter_id) if donation.supporter_id else None
-    if supporter is None or not supporter.email:
+    # A supporter may turn receipts off (their yearly statement stays on the account page).
+    if supporter is None or not supporter.email or not supporter.receipt_emails:
         return
     context: dict[str, Any] = {
         "donation": donation,

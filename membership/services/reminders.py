@@ -1,0 +1,67 @@
+"""Renewal reminders: one email before each annual gift renews, queued once per renewal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import render_template
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from membership.config import Config
+from membership.formatting import format_date, format_money
+from membership.models import BillingInterval, Subscription, SubscriptionStatus, Supporter
+from membership.services.outbox import enqueue_email
+
+
+def queue_renewal_reminders(session: Session, *, config: Config, now: datetime) -> int:
+    """Queue a reminder for every annual gift renewing within `renewal_reminder_days`.
+
+    Safe to run as often as you like: the dedupe key names the subscription and the renewal
+    date, so each renewal gets one reminder however many times the job runs.
+    """
+    horizon = now + timedelta(days=config.renewal_reminder_days)
+    rows = session.execute(
+        select(Subscription, Supporter)
+        .join(Supporter, Supporter.id == Subscription.supporter_id)
+        .where(
+            Subscription.interval == BillingInterval.YEAR,
+            Subscription.status == SubscriptionStatus.ACTIVE,
+            Subscription.cancel_at_period_end.is_(False),
+            Subscription.current_period_end > now,
+            Subscription.current_period_end <= horizon,
+            # A pause lasting past the renewal means nothing will be charged then.
+            or_(
+                Subscription.paused_until.is_(None),
+                Subscription.paused_until <= Subscription.current_period_end,
+            ),
+            Supporter.active.is_(True),
+            Supporter.renewal_reminders.is_(True),
+            Supporter.email.is_not(None),
+        )
+        .order_by(Subscription.id)
+    )
+    queued = 0
+    for subscription, supporter in rows:
+        renews = subscription.current_period_end
+        if renews is None or supporter.email is None:  # pragma: no cover - filtered above
+            continue
+        context = {
+            "publication": config.publication_name,
+            "address": config.publication_address,
+            "amount": format_money(subscription.amount_cents, subscription.currency),
+            "date": format_date(renews, config.zone),
+            "account_url": f"{config.base_url.rstrip('/')}/account",
+        }
+        message = enqueue_email(
+            session,
+            kind="renewal_reminder",
+            to=supporter.email,
+            subject=f"Your annual gift to {config.publication_name} renews on {context['date']}",
+            text=render_template("emails/renewal_reminder.txt", **context),
+            dedupe_key=f"renewal_reminder:{subscription.id}:{int(renews.timestamp())}",
+            now=now,
+        )
+        queued += message is not None
+    session.flush()
+    return queued

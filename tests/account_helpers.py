@@ -1,0 +1,89 @@
+"""Helpers for account tests: asking for a sign-in link, reading it, following it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from membership.extensions import db
+from membership.models import EmailMessage
+from support import csrf_token_from
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, as in production. With the tests' long-lived app
+    context, requests would share `g`, and with it Flask-Login's loaded user and Flask-WTF's
+    CSRF token: two browsers in one test would see each other's sign-in."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def fresh_clients(app: Flask) -> Iterator[None]:
+    previous = app.test_client_class
+    app.test_client_class = FreshContextClient
+    yield
+    app.test_client_class = previous
+
+
+LINK_RE = re.compile(r"http://[^\s\"<>]+/account/sign-in/([A-Za-z0-9_-]{20,})")
+
+
+def ask_for_link(
+    client: FlaskClient, email: str, *, next_path: str = "", ip: str = "127.0.0.1"
+) -> TestResponse:
+    page = client.get("/account/sign-in", environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/account/sign-in",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "email": email,
+            "next": next_path,
+        },
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def latest_token(address: str) -> str:
+    """The token in the newest sign-in email queued for `address` (what the reader receives)."""
+    db.session.expire_all()
+    message = db.session.scalar(
+        select(EmailMessage)
+        .where(EmailMessage.kind == "sign_in", EmailMessage.to_address == address)
+        .order_by(EmailMessage.id.desc())
+        .limit(1)
+    )
+    assert message is not None, f"no sign-in email to {address}"
+    match = LINK_RE.search(message.text_body)
+    assert match, message.text_body
+    assert match.group(0) in (message.html_body or "")
+    return match.group(1)
+
+
+def confirm(client: FlaskClient, token: str) -> TestResponse:
+    page = client.get(f"/account/sign-in/{token}")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post(
+        f"/account/sign-in/{token}",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+
+
+def sign_in(client: FlaskClient, email: str, *, next_path: str = "") -> TestResponse:
+    assert ask_for_link(client, email, next_path=next_path).status_code == 303
+    return confirm(client, latest_token(email.strip().lower()))
+
+
+def signed_in_id(client: FlaskClient) -> str | None:
+    with client.session_transaction() as session:
+        value = session.get("_user_id")
+    return value if isinstance(value, str) else None
