@@ -88,6 +88,12 @@ class Config:
     article_cache_seconds: int = 60
     article_version_seconds: float = 2.0
     banner_dismiss_days: int = 14
+    newsletter_name: str = "The Observatory Weekly"
+    # Where the mailto of List-Unsubscribe points; empty means PUBLICATION_EMAIL.
+    newsletter_unsubscribe_email: str = ""
+    newsletter_ip_rate_limit: str = "10/minute;60/hour"
+    newsletter_address_rate_limit: str = "3/hour;6/day"
+    newsletter_send_batch: int = 1000
     instance_path: str = ""
 
     @property
@@ -166,6 +172,8 @@ class Config:
             raise ConfigError("ARTICLES_PER_PAGE must be at least 1")
         if self.outbox_max_attempts < 1:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
+        if not 1 <= self.newsletter_send_batch <= 10_000:
+            raise ConfigError("NEWSLETTER_SEND_BATCH must be between 1 and 10000")
         if self.outbox_lease_seconds < 30:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
 

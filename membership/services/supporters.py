@@ -35,8 +35,15 @@ def find_or_create_supporter(
     if supporter is None and address:
         supporter = session.scalar(select(Supporter).where(Supporter.email == address))
         if supporter is None:
-            insert_or_ignore(session, Supporter, {"email": address, "name": name[:200]}, ["email"])
+            created = insert_or_ignore(
+                session, Supporter, {"email": address, "name": name[:200]}, ["email"]
+            )
             supporter = session.scalar(select(Supporter).where(Supporter.email == address))
+            if created is not None and supporter is not None:
+                # Imported here, not at the top: the newsletter service imports this module.
+                from membership.services.newsletter import link_supporter
+
+                link_supporter(session, supporter)
     if supporter is None:
         return None
     if stripe_customer_id and supporter.stripe_customer_id is None:
