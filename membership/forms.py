@@ -181,15 +181,17 @@ class SubscriberFilterForm(FlaskForm):  # type: ignore[misc]
     status = SelectField(
         "Status",
         choices=[
-            ("", "Any status"),
-            ("pending", "Pending"),
-            ("confirmed", "Confirmed"),
-            ("unsubscribed", "Unsubscribed"),
+            SelectChoice("", "Any status"),
+            SelectChoice("pending", "Pending"),
+            SelectChoice("confirmed", "Confirmed"),
+            SelectChoice("unsubscribed", "Unsubscribed"),
         ],
         default="",
         validate_choice=False,
     )
-    source = SelectField("Source", choices=[("", "Any source")], default="", validate_choice=False)
+    source = SelectField(
+        "Source", choices=[SelectChoice("", "Any source")], default="", validate_choice=False
+    )
 
 
 class ImportSubscribersForm(FlaskForm):  # type: ignore[misc]

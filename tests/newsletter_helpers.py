@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from membership.emails.sender import SmtpSender
-from membership.extensions import db
+from membership.extensions import db, login_manager
 from membership.models import StaffMember, StaffRole, Subscriber
 from membership.services.outbox import DeliveryReport, deliver_due
 from membership.services.staff import create_or_update_staff
@@ -29,11 +30,27 @@ def make_staff(role: StaffRole = StaffRole.EDITOR, email: str | None = None) -> 
     return member
 
 
+def staff_session(app: Flask, member: StaffMember, environ: dict[str, str]) -> dict[str, object]:
+    """The one place that knows how a signed-in staff session looks to Flask-Login. Session
+    protection is "strong", so the session must also carry the identifier Flask-Login derives
+    from the client's address and User-Agent, or the loader throws the session away."""
+    with app.test_request_context(environ_base=environ):
+        identifier = login_manager._session_identifier_generator()
+    return {"_user_id": f"staff:{member.id}", "_fresh": True, "_id": identifier}
+
+
 def sign_in_staff(client: FlaskClient, member: StaffMember) -> None:
-    """The one place that knows how a staff session looks (Flask-Login's session keys)."""
+    data = staff_session(client.application, member, dict(client.environ_base))
     with client.session_transaction() as session:
-        session["_user_id"] = f"staff:{member.id}"
-        session["_fresh"] = True
+        session.update(data)
+
+
+def staff_cookie(app: Flask, member: StaffMember, *, user_agent: str) -> dict[str, str]:
+    """A session cookie for a browser with this User-Agent, for Playwright's add_cookies."""
+    data = staff_session(app, member, {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": user_agent})
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert serializer is not None
+    return {"name": app.config["SESSION_COOKIE_NAME"], "value": serializer.dumps(data)}
 
 
 def subscribe(

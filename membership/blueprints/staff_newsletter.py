@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import (
     Blueprint,
     Response,
@@ -14,6 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
+from wtforms.fields.choices import SelectChoice
 
 from membership.auth import signed_in_staff, staff_required
 from membership.blueprints import app_config
@@ -64,8 +67,8 @@ def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
 def index() -> ResponseReturnValue:
     session = db.session()
     form = SubscriberFilterForm(request.args)
-    form.source.choices = [("", "Any source")] + [
-        (source, source) for source in list_service.source_choices(session)
+    form.source.choices = [SelectChoice("", "Any source")] + [
+        SelectChoice(source, source) for source in list_service.source_choices(session)
     ]
     form.validate()
     filters = _filters(form)
@@ -88,10 +91,18 @@ def index() -> ResponseReturnValue:
 @bp.get("/export.csv")
 @staff_required(StaffRole.EDITOR)
 def export() -> Response:
-    form = SubscriberFilterForm(request.args)
-    filters = _filters(form)
-    rows = list_service.export_csv(db.session(), filters)
-    response = Response(stream_with_context(rows), mimetype="text/csv")
+    filters = _filters(SubscriberFilterForm(request.args))
+    session = db.session()
+
+    def rows() -> Iterator[str]:
+        # The body is written after the view returned, when the request's own teardown has
+        # already run: release the connection here, also when the download is cut short.
+        try:
+            yield from list_service.export_csv(session, filters)
+        finally:
+            session.close()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="newsletter-subscribers.csv"'
     return response
 

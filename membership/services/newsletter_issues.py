@@ -300,9 +300,7 @@ def issue_progress(session: Session, issue_id: int) -> IssueProgress:
             .join(IssueDelivery, IssueDelivery.email_message_id == EmailMessage.id)
             .where(IssueDelivery.issue_id == issue_id)
             .group_by(EmailMessage.status)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     recipients = (
         session.scalar(

@@ -83,9 +83,7 @@ def list_subscribers(
 
 def status_counts(session: Session) -> dict[SubscriberStatus, int]:
     counts = dict(
-        session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status))
-        .tuples()
-        .all()
+        session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all()
     )
     return {status: counts.get(status, 0) for status in SubscriberStatus}
 
@@ -216,9 +214,8 @@ def export_csv(
                 ]
             )
         yield buffer.getvalue()
+        # Plain rows, not ORM objects: nothing accumulates in the session between batches.
         after = rows[-1][0]
-        # Nothing from this batch stays in the session: the export holds one batch at a time.
-        session.expunge_all()
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -316,9 +313,7 @@ def check_import(session: Session, data: bytes) -> ImportReport:
                 select(Subscriber.email, Subscriber.status).where(
                     Subscriber.email.in_([item.value for item in chunk])
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         for item in chunk:
             status = existing.get(item.value)
