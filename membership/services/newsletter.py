@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    URLSafeTimedSerializer,
+    want_bytes,
+)
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -71,8 +78,33 @@ def hash_ip(config: Config, ip: str | None) -> str | None:
 
 def _address_tag(config: Config, email: str) -> str:
     """Binds a token to the address it was made for, without putting the address in the link."""
-    digest = hmac.new(config.secret_key.encode(), f"addr:{email}".encode(), hashlib.sha256)
+    digest = _tag_hmac(config.secret_key).copy()
+    digest.update(f"addr:{email}".encode())
     return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=4)
+def _tag_hmac(secret_key: str) -> hmac.HMAC:
+    return hmac.new(secret_key.encode(), digestmod=hashlib.sha256)
+
+
+class _KeyCachingSigner(Signer):
+    """itsdangerous derives the signing key from the secret and salt on every signature; a send
+    signs one link per subscriber, so derive it once per secret and salt. Same tokens."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        cache_key = (secret, want_bytes(self.salt), self.key_derivation, self.digest_method)
+        key = _DERIVED_KEYS.get(cache_key)
+        if key is None:
+            key = super().derive_key(secret)
+            if len(_DERIVED_KEYS) > 16:
+                _DERIVED_KEYS.clear()
+            _DERIVED_KEYS[cache_key] = key
+        return key
+
+
+_DERIVED_KEYS: dict[tuple[bytes, bytes, str, object], bytes] = {}
 
 
 def confirmation_token(config: Config, subscriber: Subscriber) -> str:
@@ -81,18 +113,32 @@ def confirmation_token(config: Config, subscriber: Subscriber) -> str:
 
 
 class UnsubscribeSigner:
-    """Makes unsubscribe tokens (itsdangerous, no expiry: a link in a years-old email must still
-    work). One instance per send, because building the serializer costs more than signing."""
+    """Makes unsubscribe tokens "<id>-<address tag>.<signature>" with itsdangerous's Signer, and no
+    expiry: a link in a years-old email must still work. A plain signed string rather than a
+    serialized one, and one instance per send, because a send signs a link per subscriber."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.serializer = URLSafeSerializer(config.secret_key, salt=_UNSUBSCRIBE_SALT)
+        self.signer = _KeyCachingSigner(config.secret_key, salt=_UNSUBSCRIBE_SALT)
 
     def token(self, subscriber_id: int, email: str) -> str:
-        return str(self.serializer.dumps([subscriber_id, _address_tag(self.config, email)]))
+        return self.signer.sign(f"{subscriber_id}-{_address_tag(self.config, email)}").decode()
 
     def url(self, subscriber_id: int, email: str) -> str:
         return unsubscribe_url(self.config, self.token(subscriber_id, email))
+
+    def load(self, token: str) -> tuple[int, str]:
+        """(subscriber id, address tag); raises NewsletterTokenError when not genuine."""
+        if len(token) > 300:
+            raise NewsletterTokenError("link too long")
+        try:
+            value = self.signer.unsign(token).decode()
+        except BadSignature:
+            raise NewsletterTokenError("bad signature") from None
+        raw_id, _, tag = value.partition("-")
+        if not raw_id.isdigit() or len(raw_id) > 12 or not tag:
+            raise NewsletterTokenError("unexpected payload")
+        return int(raw_id), tag
 
 
 def unsubscribe_url(config: Config, token: str) -> str:
@@ -114,18 +160,14 @@ def list_unsubscribe_headers(config: Config, url: str) -> dict[str, str]:
 
 
 def _load_token(
-    config: Config, token: str, *, salt: str, max_age: int | None
-) -> tuple[int, str, datetime | None]:
+    config: Config, token: str, *, salt: str, max_age: int
+) -> tuple[int, str, datetime]:
     if len(token) > 300:
         raise NewsletterTokenError("link too long")
-    issued: datetime | None = None
     try:
-        if max_age is None:
-            payload = URLSafeSerializer(config.secret_key, salt=salt).loads(token)
-        else:
-            payload, issued = URLSafeTimedSerializer(config.secret_key, salt=salt).loads(
-                token, max_age=max_age, return_timestamp=True
-            )
+        payload, issued = URLSafeTimedSerializer(config.secret_key, salt=salt).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired:
         raise ConfirmationExpired("link expired") from None
     except BadSignature:
@@ -262,8 +304,7 @@ def subscriber_for_confirmation(session: Session, config: Config, token: str) ->
     subscriber = _subscriber_for(session, config, subscriber_id, tag)
     # A link mailed before the person unsubscribed must not sign them up again.
     if (
-        issued is not None
-        and subscriber.unsubscribed_at is not None
+        subscriber.unsubscribed_at is not None
         and subscriber.status is SubscriberStatus.UNSUBSCRIBED
         and issued < subscriber.unsubscribed_at.replace(microsecond=0)
     ):
@@ -313,7 +354,7 @@ def confirm_subscription(
 
 
 def subscriber_for_unsubscribe(session: Session, config: Config, token: str) -> Subscriber:
-    subscriber_id, tag, _ = _load_token(config, token, salt=_UNSUBSCRIBE_SALT, max_age=None)
+    subscriber_id, tag = UnsubscribeSigner(config).load(token)
     if subscriber_id == 0:
         raise TestEmailLink("from a test send")
     return _subscriber_for(session, config, subscriber_id, tag)

@@ -12,7 +12,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.emails.sender import check_email_fields
+from membership.emails.sender import InvalidEmailError, check_email_fields
 from membership.models import (
     EmailMessage,
     EmailStatus,
@@ -233,10 +233,19 @@ def _queue_batch(
     now: datetime,
 ) -> int:
     emails: list[dict[str, Any]] = []
+    # Addresses were checked in full when they joined the list, and every row's headers differ
+    # only in a URL we made; one full check per batch plus a cheap guard per row is enough.
+    first_id, first_address = batch[0]
+    check_email_fields(
+        first_address,
+        rendered.subject,
+        list_unsubscribe_headers(config, signer.url(first_id, first_address)),
+    )
     for subscriber_id, address in batch:
+        if "\r" in address or "\n" in address or address.count("@") != 1:
+            raise InvalidEmailError(f"subscriber {subscriber_id} has an unusable address")
         url = signer.url(subscriber_id, address)
         headers = list_unsubscribe_headers(config, url)
-        check_email_fields(address, rendered.subject, headers)
         text, html = rendered.for_reader(url)
         emails.append(
             {
