@@ -50,7 +50,16 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["stripe_gateway"] = StripeGateway(config)
 
-    from membership.blueprints import account, articles, banner_api, donate, health, webhooks
+    from membership.blueprints import (
+        account,
+        articles,
+        banner_api,
+        donate,
+        health,
+        newsletter,
+        staff_newsletter,
+        webhooks,
+    )
 
     app.register_blueprint(account.bp)
     app.register_blueprint(articles.bp)
@@ -58,6 +67,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(newsletter.bp)
+    app.register_blueprint(staff_newsletter.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)

@@ -1,4 +1,4 @@
-"""The flask CLI groups: demo, staff, articles, outbox."""
+"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import click
 from flask import Flask, current_app
@@ -17,9 +18,12 @@ from flask.cli import AppGroup
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db
+from membership.models import NewsletterIssue, SubscriberStatus
 from membership.payments.gateway import PaymentProviderError
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
+from membership.services import newsletter_issues as issues_service
+from membership.services import newsletter_list as newsletter_list_service
 from membership.services import outbox as outbox_service
 from membership.services import staff as staff_service
 from membership.services.stripe_sync import sync_from_stripe
@@ -31,6 +35,7 @@ stripe_cli = AppGroup("stripe", help="Stripe: recover missed webhooks.")
 outbox_cli = AppGroup("outbox", help="Queued email.")
 reminders_cli = AppGroup("reminders", help="Reminders to supporters.")
 accounts_cli = AppGroup("accounts", help="Supporter accounts.")
+newsletter_cli = AppGroup("newsletter", help="The newsletter list and its issues.")
 
 
 @demo_cli.command("seed")
@@ -165,6 +170,74 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
                 stop.wait(poll)
 
 
+@newsletter_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--basis",
+    default="",
+    help="How these people agreed to get the newsletter (recorded with each address).",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would happen; change nothing.")
+def newsletter_import(path: Path, basis: str, dry_run: bool) -> None:
+    """Add the addresses in a CSV file as confirmed subscribers (never re-adds unsubscribed ones)."""
+    data = path.read_bytes()
+    try:
+        if dry_run:
+            report = newsletter_list_service.check_import(db.session(), data)
+        else:
+            report = newsletter_list_service.import_subscribers(
+                db.session(), data, basis=basis, source=f"import:{path.name[:100]}"
+            )
+            db.session().commit()
+    except newsletter_list_service.ImportFileError as error:
+        db.session().rollback()
+        raise click.ClickException(str(error)) from None
+    verb = "imported" if report.applied else "would import"
+    click.echo(
+        f"{report.rows} rows: {verb} {len(report.valid)}, invalid {len(report.invalid)}, "
+        f"repeated {len(report.duplicates)}, already on the list {len(report.already_subscribed)}, "
+        f"unsubscribed (left out) {len(report.already_unsubscribed)}"
+    )
+    for line in report.invalid[:50]:
+        click.echo(f"  line {line.line}: {line.value!r}: {line.reason}", err=True)
+
+
+@newsletter_cli.command("export")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "confirmed", "unsubscribed"]),
+    default=None,
+    help="Only addresses with this status.",
+)
+@click.option(
+    "--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout."
+)
+def newsletter_export(status: str | None, output: TextIO) -> None:
+    """Write the list as CSV, streamed in batches."""
+    filters = newsletter_list_service.ListFilter(
+        status=SubscriberStatus(status) if status else None
+    )
+    for chunk in newsletter_list_service.export_csv(db.session(), filters):
+        output.write(chunk)
+
+
+@newsletter_cli.command("send")
+@click.argument("issue_id", type=int)
+def newsletter_send(issue_id: int) -> None:
+    """Queue an issue for every confirmed subscriber (resumes an interrupted send)."""
+    issue = db.session().get(NewsletterIssue, issue_id)
+    if issue is None:
+        raise click.ClickException(f"There is no issue {issue_id}.")
+    try:
+        report = issues_service.send_issue(
+            db.session(), current_app.config["MEMBERSHIP"], issue, commit=db.session.commit
+        )
+    except issues_service.IssueError as error:
+        db.session().rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"queued {report.queued} emails in {report.batches} batches")
+
+
 @contextmanager
 def _stop_on_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
     """Let the current batch finish on SIGTERM/SIGINT: its claims are then recorded, not abandoned."""
@@ -214,5 +287,6 @@ def register(app: Flask) -> None:
         outbox_cli,
         reminders_cli,
         accounts_cli,
+        newsletter_cli,
     ):
         app.cli.add_command(group)

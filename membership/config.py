@@ -93,6 +93,12 @@ class Config:
     sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
     supporter_banner_quiet_days: int = 60
     renewal_reminder_days: int = 14
+    newsletter_name: str = "The Observatory Weekly"
+    # Where the mailto of List-Unsubscribe points; empty means PUBLICATION_EMAIL.
+    newsletter_unsubscribe_email: str = ""
+    newsletter_ip_rate_limit: str = "10/minute;60/hour"
+    newsletter_address_rate_limit: str = "3/hour;6/day"
+    newsletter_send_batch: int = 1000
     instance_path: str = ""
 
     @property
@@ -171,6 +177,8 @@ class Config:
             raise ConfigError("ARTICLES_PER_PAGE must be at least 1")
         if self.outbox_max_attempts < 1:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
+        if not 1 <= self.newsletter_send_batch <= 10_000:
+            raise ConfigError("NEWSLETTER_SEND_BATCH must be between 1 and 10000")
         if self.outbox_lease_seconds < 30:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    FileField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -19,6 +29,23 @@ EMAIL_RE = re.compile(
 )
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+
+
+def address_problem(raw: str) -> str | None:
+    """Why this is not an address we can mail, in plain words; None when it is fine."""
+    address = raw.strip().lower()
+    if not address:
+        return "empty"
+    if len(address) > 254:
+        return "too long to be an email address"
+    # The outbox refuses what parseaddr would read differently; refuse it here, at the door.
+    if (
+        not EMAIL_RE.match(address)
+        or parseaddr(address)[1] != address
+        or any(ord(ch) < 32 or ord(ch) == 127 or ch in ",;:()[]\\" for ch in address)
+    ):
+        return "not an email address"
+    return None
 
 
 def parse_amount_cents(raw: str) -> int:
@@ -210,6 +237,7 @@ class PauseForm(FlaskForm):  # type: ignore[misc]
 class PreferencesForm(FlaskForm):  # type: ignore[misc]
     receipts = BooleanField("A receipt by email for every payment")
     renewal_reminders = BooleanField("A reminder two weeks before an annual gift renews")
+    newsletter = BooleanField("The newsletter")
 
 
 class SetPasswordForm(FlaskForm):  # type: ignore[misc]
@@ -231,3 +259,114 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Tick the box to confirm, or go back to keep your account.")
+
+
+class SubscribeForm(FlaskForm):  # type: ignore[misc]
+    """The newsletter sign-up under articles, in the footer and on /newsletter.
+
+    No CSRF token: the form is part of cached pages that are the same for every reader, and the
+    view checks the request's Origin instead. See blueprints/newsletter.py for why that is safe.
+    """
+
+    class Meta:
+        csrf = False
+
+    email = StringField(
+        "Your email address",
+        validators=[Length(max=254, message="That email address is too long.")],
+    )
+    source = HiddenField(validators=[Length(max=120)])
+    consent_version = HiddenField(validators=[Length(max=40)])
+    website = StringField("Leave this empty", validators=[Length(max=200)])
+
+    def validate_email(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        if not value:
+            raise ValidationError("Enter your email address.")
+        if address_problem(value):
+            raise ValidationError("Enter an email address like name@example.com.")
+
+    def validate_website(self, field: StringField) -> None:
+        if field.data:
+            raise ValidationError("Please leave this field empty.")
+
+    def validate_source(self, field: HiddenField) -> None:
+        # Only a tidy label is kept; anything odd is recorded as "unknown" rather than refused.
+        value = (field.data or "").strip()
+        if not _SOURCE_RE.match(value):
+            field.data = "unknown"
+
+
+_SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:/._-]{0,119}$")
+
+
+class ConfirmSubscriptionForm(FlaskForm):  # type: ignore[misc]
+    """Only a button: link scanners follow GET links, people press buttons."""
+
+
+class SubscriberFilterForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False
+
+    q = StringField("Search addresses", validators=[Optional(), Length(max=320)])
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any status"),
+            SelectChoice("pending", "Pending"),
+            SelectChoice("confirmed", "Confirmed"),
+            SelectChoice("unsubscribed", "Unsubscribed"),
+        ],
+        default="",
+        validate_choice=False,
+    )
+    source = SelectField(
+        "Source", choices=[SelectChoice("", "Any source")], default="", validate_choice=False
+    )
+
+
+class ImportSubscribersForm(FlaskForm):  # type: ignore[misc]
+    file = FileField("CSV file with one email address per row")
+    basis = TextAreaField(
+        "Consent basis: how did these people agree to get the newsletter?",
+        validators=[Length(max=1000, message="Keep the consent basis under 1000 characters.")],
+    )
+    action = HiddenField()
+
+    def validate_file(self, field: FileField) -> None:
+        if not field.data or not getattr(field.data, "filename", ""):
+            raise ValidationError("Choose a CSV file.")
+
+    def validate_basis(self, field: TextAreaField) -> None:
+        if len(" ".join((field.data or "").split())) < 10:
+            raise ValidationError(
+                "Say on what basis these people agreed, e.g. 'signed up on paper at the 2026 "
+                "book fair'."
+            )
+
+
+class IssueForm(FlaskForm):  # type: ignore[misc]
+    subject = StringField(
+        "Subject line",
+        validators=[Length(max=200, message="Keep the subject under 200 characters.")],
+    )
+    body = TextAreaField(
+        "Body, in Markdown",
+        validators=[Length(max=200_000, message="That is too long for one email.")],
+    )
+
+    def validate_subject(self, field: StringField) -> None:
+        if not " ".join((field.data or "").split()):
+            raise ValidationError("Give the issue a subject line.")
+
+
+class SendIssueForm(FlaskForm):  # type: ignore[misc]
+    confirm = BooleanField("Yes, send this issue to every confirmed subscriber now")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Tick the box to confirm you want to send it to everyone.")
+
+
+class CsrfOnlyForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: only the CSRF token to check."""

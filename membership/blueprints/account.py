@@ -37,9 +37,9 @@ from membership.forms import (
     SetPasswordForm,
     SignInForm,
 )
-from membership.models import BillingInterval, Subscription, Supporter, utcnow
+from membership.models import BillingInterval, SubscriberStatus, Subscription, Supporter, utcnow
 from membership.payments.gateway import PaymentProviderError
-from membership.services import accounts, privacy
+from membership.services import accounts, newsletter, privacy
 from membership.services.accounts import AccountError, PendingChange, SignInLinkInvalid
 from membership.services.supporters import normalize_email
 
@@ -607,6 +607,8 @@ def _render_preferences(
         data={
             "receipts": supporter.receipt_emails,
             "renewal_reminders": supporter.renewal_reminders,
+            "newsletter": newsletter.supporter_subscription(db.session(), supporter)
+            is SubscriberStatus.CONFIRMED,
         },
     )
     return (
@@ -619,6 +621,7 @@ def _render_preferences(
             sign_out_form=ConfirmForm(),
             notice=notice,
             reminder_days=app_config().renewal_reminder_days,
+            newsletter_name=app_config().newsletter_name,
         ),
         status,
     )
@@ -647,6 +650,18 @@ def save_preferences(supporter: Supporter) -> ResponseReturnValue:
         receipts=bool(form.receipts.data),
         renewal_reminders=bool(form.renewal_reminders.data),
     )
+    wanted = bool(form.newsletter.data)
+    subscribed = (
+        newsletter.supporter_subscription(db.session(), supporter) is SubscriberStatus.CONFIRMED
+    )
+    if wanted != subscribed:  # only a real change goes into the consent ledger
+        newsletter.set_supporter_subscription(
+            db.session(),
+            supporter,
+            wanted,
+            source="account",
+            ip_hash=newsletter.hash_ip(app_config(), request.remote_addr),
+        )
     db.session().commit()
     return redirect(url_for("account.preferences", done="saved"), code=303)
 

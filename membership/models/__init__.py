@@ -21,12 +21,28 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus
+from membership.models.newsletter import (
+    ConsentEvent,
+    ConsentKind,
+    IssueDelivery,
+    IssueStatus,
+    NewsletterIssue,
+    Subscriber,
+    SubscriberStatus,
+)
 from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
     "AccountKind",
     "SignInToken",
+    "ConsentEvent",
+    "ConsentKind",
+    "IssueDelivery",
+    "IssueStatus",
+    "NewsletterIssue",
+    "Subscriber",
+    "SubscriberStatus",
     "BillingInterval",
     "Donation",
     "DonationIntent",

@@ -175,7 +175,7 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
     return {
         "exported_at": now.isoformat(),
         "about": (
-            "Everything The membership service stores about you, table by table. Card details "
+            "Everything we store about you, table by table. Card details "
             "are held by our payment provider, Stripe, never by us."
         ),
         "tables": tables,

@@ -41,9 +41,15 @@ def find_or_create_supporter(
         found[0] if found else None,
     )
     if supporter is None and address:
-        supporter = insert_or_ignore(
+        created = insert_or_ignore(
             session, Supporter, {"email": address, "name": name[:200]}, ["email"]
-        ) or session.scalar(select(Supporter).where(Supporter.email == address))
+        )
+        supporter = created or session.scalar(select(Supporter).where(Supporter.email == address))
+        if created is not None:
+            # Imported here, not at the top: the newsletter service imports this module.
+            from membership.services.newsletter import link_supporter
+
+            link_supporter(session, created)
     if supporter is None:
         return None
     # Link the customer unless another supporter holds it (the look-up above would have found it).

@@ -1,0 +1,126 @@
+"""The newsletter: subscribers, their consent history, issues and who each issue was queued for."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from membership.models.base import Base, str_enum, utcnow
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"  # asked to subscribe, has not followed the confirmation link
+    CONFIRMED = "confirmed"  # receives the newsletter
+    UNSUBSCRIBED = "unsubscribed"  # left; never mailed again unless they confirm again
+
+
+class ConsentKind(enum.StrEnum):
+    SUBSCRIBE = "subscribe"  # asked through a form; a confirmation email went out
+    CONFIRM = "confirm"  # followed the confirmation link (double opt-in complete)
+    UNSUBSCRIBE = "unsubscribe"
+    RESUBSCRIBE = "resubscribe"  # confirmed again after having unsubscribed
+    IMPORT = "import"  # added by staff from a file, on the consent basis recorded with it
+
+
+class IssueStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"  # being queued; a crash leaves it here and sending resumes
+    SENT = "sent"  # one outbox message queued for every confirmed subscriber
+
+
+class Subscriber(Base):
+    """One address on the list. Addresses are stored trimmed and lower-cased, so the unique
+    constraint is case-insensitive on every database (the check constraint keeps it that way)."""
+
+    __tablename__ = "subscriber"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        Index("ix_subscriber_status_id", "status", "id"),
+        Index("ix_subscriber_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    status: Mapped[SubscriberStatus] = mapped_column(
+        str_enum(SubscriberStatus), default=SubscriberStatus.PENDING
+    )
+    supporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supporter.id", ondelete="SET NULL"), index=True
+    )
+    # Where the address first came from ("footer:/articles/x", "newsletter-page", "import:x.csv").
+    source: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmation_sent_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id} {self.status.value}>"
+
+
+class ConsentEvent(Base):
+    """The consent ledger: one row per thing a subscriber (or staff, for imports) did. Rows are only
+    ever added, never changed, so the history can always be shown to the person or a regulator."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (Index("ix_consent_event_subscriber_id_id", "subscriber_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"))
+    kind: Mapped[ConsentKind] = mapped_column(str_enum(ConsentKind))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The page or channel: "article:harbour-reopens", "footer:/", "list-unsubscribe", "account".
+    source: Mapped[str] = mapped_column(String(120), default="")
+    # The version of the consent wording the person saw (services.newsletter.CONSENT_WORDINGS).
+    wording_version: Mapped[str | None] = mapped_column(String(40))
+    # HMAC of the IP address with the app's secret: comparable between events, not reversible.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # For imports: the consent basis staff declared; for others an optional note.
+    basis: Mapped[str | None] = mapped_column(Text)
+    staff_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
+
+
+class NewsletterIssue(Base):
+    """One edition, written in Markdown by staff; rendered to HTML and text when saved."""
+
+    __tablename__ = "newsletter_issue"
+    __table_args__ = (CheckConstraint("length(subject) > 0", name="subject_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[IssueStatus] = mapped_column(str_enum(IssueStatus), default=IssueStatus.DRAFT)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_member.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    send_started_at: Mapped[datetime | None]
+    send_finished_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IssueDelivery(Base):
+    """This issue was queued for this subscriber, as this outbox message. The unique key is what
+    makes sending idempotent: a resumed send skips everyone who already has a row."""
+
+    __tablename__ = "issue_delivery"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "subscriber_id", name="uq_issue_delivery_issue_subscriber"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    email_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_message.id", ondelete="SET NULL"), index=True
+    )
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,417 @@
+"""Staff tools for the newsletter list: search, counts, growth, CSV export (streamed) and import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from membership.forms import address_problem
+from membership.models import (
+    ConsentEvent,
+    ConsentKind,
+    Subscriber,
+    SubscriberStatus,
+    Supporter,
+    utcnow,
+)
+from membership.services.sql import dialect_insert
+from membership.services.supporters import normalize_email
+
+EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "emailaddress"}
+MAX_IMPORT_ROWS = 100_000
+MIN_BASIS_LENGTH = 10
+_CHUNK = 500
+
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    query: str = ""
+    status: SubscriberStatus | None = None
+    # A source kind ("article", "footer", "import") or an exact source ("import:list.csv").
+    source: str = ""
+
+
+def _filtered(stmt: _S, filters: ListFilter) -> _S:
+    if filters.query:
+        stmt = stmt.where(
+            Subscriber.email.contains(normalize_email(filters.query), autoescape=True)
+        )
+    if filters.status is not None:
+        stmt = stmt.where(Subscriber.status == filters.status)
+    if filters.source:
+        stmt = stmt.where(
+            (Subscriber.source == filters.source)
+            | Subscriber.source.startswith(f"{filters.source}:", autoescape=True)
+        )
+    return stmt
+
+
+@dataclass(frozen=True)
+class SubscriberPage:
+    rows: list[Subscriber]
+    total: int
+    page: int
+    pages: int
+
+
+def list_subscribers(
+    session: Session, filters: ListFilter, *, page: int = 1, per_page: int = 50
+) -> SubscriberPage:
+    total = session.scalar(_filtered(select(func.count()).select_from(Subscriber), filters)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = session.scalars(
+        _filtered(select(Subscriber), filters)
+        .order_by(Subscriber.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return SubscriberPage(list(rows), total, page, pages)
+
+
+def status_counts(session: Session) -> dict[SubscriberStatus, int]:
+    counts = dict(
+        session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all()
+    )
+    return {status: counts.get(status, 0) for status in SubscriberStatus}
+
+
+def source_choices(session: Session, limit: int = 30) -> list[str]:
+    """Source kinds first, then the most common exact sources."""
+    common = session.scalars(
+        select(Subscriber.source)
+        .where(Subscriber.source != "")
+        .group_by(Subscriber.source)
+        .order_by(func.count().desc(), Subscriber.source)
+        .limit(limit)
+    ).all()
+    kinds = sorted({source.partition(":")[0] for source in common})
+    return kinds + [source for source in common if source not in kinds]
+
+
+@dataclass(frozen=True)
+class GrowthMonth:
+    month: str  # "2026-11"
+    joined: int
+    left: int
+
+    @property
+    def net(self) -> int:
+        return self.joined - self.left
+
+
+def growth_by_month(
+    session: Session, *, months: int = 12, now: datetime | None = None
+) -> list[GrowthMonth]:
+    """Joins (confirmations, returns, imports) and leaves per calendar month (UTC), oldest first."""
+    when = now or utcnow()
+    keys: list[str] = []
+    year, month = when.year, when.month
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    since = datetime(int(keys[0][:4]), int(keys[0][5:]), 1, tzinfo=UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        bucket = func.to_char(func.timezone("UTC", ConsentEvent.occurred_at), "YYYY-MM")
+    else:
+        bucket = func.strftime("%Y-%m", ConsentEvent.occurred_at)
+    joined_kinds = (ConsentKind.CONFIRM, ConsentKind.RESUBSCRIBE, ConsentKind.IMPORT)
+    counts: dict[tuple[str, bool], int] = {}
+    rows = session.execute(
+        select(bucket, ConsentEvent.kind, func.count())
+        .where(
+            ConsentEvent.occurred_at >= since,
+            ConsentEvent.kind.in_((*joined_kinds, ConsentKind.UNSUBSCRIBE)),
+        )
+        .group_by(bucket, ConsentEvent.kind)
+    ).all()
+    for key, kind, number in rows:
+        joined = kind in joined_kinds
+        counts[(key, joined)] = counts.get((key, joined), 0) + number
+    return [
+        GrowthMonth(key, counts.get((key, True), 0), counts.get((key, False), 0)) for key in keys
+    ]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "email",
+    "status",
+    "source",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "supporter_id",
+)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    # A spreadsheet runs a cell that starts like a formula; a leading quote keeps it text.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def export_csv(
+    session: Session, filters: ListFilter = ListFilter(), *, batch: int = 1000
+) -> Iterator[str]:
+    """The list as CSV, one chunk per batch of rows: memory stays flat however long the list."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    yield buffer.getvalue()
+    after = 0
+    while True:
+        rows = session.execute(
+            _filtered(
+                select(
+                    Subscriber.id,
+                    Subscriber.email,
+                    Subscriber.status,
+                    Subscriber.source,
+                    Subscriber.created_at,
+                    Subscriber.confirmed_at,
+                    Subscriber.unsubscribed_at,
+                    Subscriber.supporter_id,
+                ),
+                filters,
+            )
+            .where(Subscriber.id > after)
+            .order_by(Subscriber.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for _, email, status, source, created, confirmed, unsubscribed, supporter in rows:
+            writer.writerow(
+                [
+                    _cell(email),
+                    status.value,
+                    _cell(source),
+                    _cell(created),
+                    _cell(confirmed),
+                    _cell(unsubscribed),
+                    _cell(supporter),
+                ]
+            )
+        yield buffer.getvalue()
+        # Plain rows, not ORM objects: nothing accumulates in the session between batches.
+        after = rows[-1][0]
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as a list of addresses; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    line: int
+    value: str
+    reason: str = ""
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    valid: list[ImportLine] = field(default_factory=list)
+    invalid: list[ImportLine] = field(default_factory=list)
+    duplicates: list[ImportLine] = field(default_factory=list)
+    already_subscribed: list[ImportLine] = field(default_factory=list)
+    already_unsubscribed: list[ImportLine] = field(default_factory=list)
+    imported: int = 0
+    applied: bool = False
+
+
+def read_addresses(data: bytes) -> Iterator[tuple[int, str]]:
+    """(line number, cell) for each row's email cell. Accepts a BOM, commas, semicolons or tabs,
+    with or without a header row; with a header, the column named email (or similar) is used."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "The file is not UTF-8 text. Save it from your spreadsheet as "
+            "'CSV UTF-8' and try again."
+        ) from None
+    if "\x00" in text:
+        raise ImportFileError("That looks like a binary file, not CSV. Export it as CSV first.")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first:
+        raise ImportFileError("The file is empty.")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    column: int | None = None
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if column is None:
+                names = [cell.strip().lower().lstrip("\ufeff") for cell in row]
+                named = [i for i, name in enumerate(names) if name in EMAIL_HEADERS]
+                if named:
+                    column = named[0]
+                    continue
+                with_at = [i for i, cell in enumerate(row) if "@" in cell]
+                if not with_at:
+                    raise ImportFileError(
+                        "No email column found: name the column 'email' in the first row."
+                    )
+                column = with_at[0]
+            yield reader.line_num, row[column].strip() if column < len(row) else ""
+    except csv.Error as error:
+        raise ImportFileError(
+            f"The file is not valid CSV near line {reader.line_num}: {error}"
+        ) from None
+
+
+def check_import(session: Session, data: bytes) -> ImportReport:
+    """The dry run: what an import of this file would do, changing nothing."""
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    candidates: list[ImportLine] = []
+    for line, value in read_addresses(data):
+        report.rows += 1
+        if report.rows > MAX_IMPORT_ROWS:
+            raise ImportFileError(f"The file has more than {MAX_IMPORT_ROWS:,} rows; split it up.")
+        problem = address_problem(value)
+        if problem:
+            report.invalid.append(ImportLine(line, value[:320], problem))
+            continue
+        address = normalize_email(value)
+        if address in seen:
+            report.duplicates.append(
+                ImportLine(line, value, f"same address as line {seen[address]}")
+            )
+            continue
+        seen[address] = line
+        candidates.append(ImportLine(line, address))
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start : start + _CHUNK]
+        existing = dict(
+            session.execute(
+                select(Subscriber.email, Subscriber.status).where(
+                    Subscriber.email.in_([item.value for item in chunk])
+                )
+            ).all()
+        )
+        for item in chunk:
+            status = existing.get(item.value)
+            if status is None:
+                report.valid.append(item)
+            elif status is SubscriberStatus.UNSUBSCRIBED:
+                report.already_unsubscribed.append(
+                    ImportLine(
+                        item.line, item.value, "unsubscribed: an import never adds them back"
+                    )
+                )
+            else:
+                report.already_subscribed.append(
+                    ImportLine(item.line, item.value, f"already on the list ({status.value})")
+                )
+    return report
+
+
+def import_subscribers(
+    session: Session,
+    data: bytes,
+    *,
+    basis: str,
+    source: str,
+    staff_member_id: int | None = None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Add the file's new addresses as confirmed subscribers on the declared consent basis.
+
+    Only addresses not on the list at all are added: an unsubscribed person is never put back,
+    and pending or confirmed ones are left as they are. Each added address gets an IMPORT event
+    carrying the basis, the source and who imported it.
+    """
+    basis = " ".join(basis.split())
+    if len(basis) < MIN_BASIS_LENGTH:
+        raise ImportFileError(
+            "Say on what basis these people agreed to get the newsletter "
+            "(for example: 'signed up on paper at the 2026 book fair')."
+        )
+    when = now or utcnow()
+    report = check_import(session, data)
+    for start in range(0, len(report.valid), _CHUNK):
+        chunk = report.valid[start : start + _CHUNK]
+        stmt = (
+            dialect_insert(session, Subscriber.__table__)
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(Subscriber.__table__.c.id)
+        )
+        ids = session.scalars(
+            stmt,
+            [
+                {
+                    "email": item.value,
+                    "status": SubscriberStatus.CONFIRMED,
+                    "source": source[:120],
+                    "created_at": when,
+                    "confirmed_at": when,
+                }
+                for item in chunk
+            ],
+        ).all()
+        if not ids:
+            continue
+        session.execute(
+            dialect_insert(session, ConsentEvent.__table__),
+            [
+                {
+                    "subscriber_id": subscriber_id,
+                    "kind": ConsentKind.IMPORT,
+                    "occurred_at": when,
+                    "source": source[:120],
+                    "basis": basis,
+                    "staff_member_id": staff_member_id,
+                }
+                for subscriber_id in ids
+            ],
+        )
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.id.in_(ids), Subscriber.supporter_id.is_(None))
+            .values(
+                supporter_id=select(Supporter.id)
+                .where(Supporter.email == Subscriber.email)
+                .scalar_subquery()
+            )
+            .execution_options(synchronize_session=False)
+        )
+        report.imported += len(ids)
+    report.applied = True
+    session.flush()
+    return report
+
+
+def subscribers_since(session: Session, days: int, *, now: datetime | None = None) -> int:
+    since = (now or utcnow()) - timedelta(days=days)
+    return (
+        session.scalar(
+            select(func.count()).select_from(Subscriber).where(Subscriber.confirmed_at >= since)
+        )
+        or 0
+    )
