@@ -1191,6 +1191,7 @@ class Store:
             "expand",
             "cancellation_details",
             "payment_behavior",
+            "trial_end",
         }
         unknown = sorted(set(params) - known)
         if unknown:
@@ -1202,6 +1203,13 @@ class Store:
             "always_invoice",
         ):
             raise StripeError("Invalid proration_behavior", param="proration_behavior")
+        if "trial_end" in params:
+            # Recorded only: the stand-in keeps the current period either way, and charges the
+            # new price at the next renewal, which is what a trial to the period's end achieves.
+            raw_trial = params["trial_end"]
+            sub["trial_end"] = (
+                None if raw_trial == "now" else as_int(raw_trial, "trial_end", positive=True)
+            )
         if "items" in params:
             self._update_items(sub, params["items"])
         if "cancel_at_period_end" in params:

@@ -136,6 +136,10 @@ def test_switching_to_annual_keeps_the_period_and_charges_nothing_now(
     assert (row.interval.value, row.amount_cents, row.fee_cents) == ("year", 6000, 0)
     assert row.current_period_end == subscription.current_period_end
     assert len(standin.store.all("invoice")) == invoices_before
+    # Real Stripe restarts the cycle on an interval change; the trial to the period's end is what
+    # keeps it from charging the annual amount today.
+    remote_subscription = standin.store.get("subscription", subscription.stripe_subscription_id)
+    assert remote_subscription["trial_end"] == int(subscription.current_period_end.timestamp())
 
 
 def test_the_page_says_updating_until_the_webhook_arrives(

@@ -183,6 +183,7 @@ class StripeGateway:
         currency: str,
         interval: str,
         metadata: Mapping[str, str],
+        trial_end: int | None = None,
     ) -> Obj:
         """A new amount or interval from the next payment: no proration, nothing charged now.
 
@@ -207,6 +208,7 @@ class StripeGateway:
                 ],
                 "proration_behavior": "none",
                 "metadata": dict(metadata),
+                **({"trial_end": trial_end} if trial_end is not None else {}),
             },
         )
 

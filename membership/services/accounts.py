@@ -607,6 +607,11 @@ def change_gift(
     product_id = product.get("id") if isinstance(product, dict) else product
     if not isinstance(product_id, str):
         raise AccountError("We couldn't change this gift. Please write to us.")
+    # Stripe restarts the billing cycle (and charges at once) when the interval changes; a trial
+    # until the paid period ends keeps "from the next payment on" true for that switch too.
+    current_interval = ((item.get("price") or {}).get("recurring") or {}).get("interval")
+    period_end = item.get("current_period_end")
+    switching = current_interval is not None and current_interval != interval.value
     gateway.change_subscription_price(
         subscription.stripe_subscription_id,
         item_id=str(item["id"]),
@@ -615,6 +620,7 @@ def change_gift(
         currency=subscription.currency,
         interval=interval.value,
         metadata={"gift_cents": str(gift_cents), "fee_cents": str(fee)},
+        trial_end=int(period_end) if switching and period_end else None,
     )
     return PendingChange(
         subscription.id, {"amount_cents": total, "fee_cents": fee, "interval": interval.value}

@@ -26,7 +26,7 @@ def queue_renewal_reminders(session: Session, *, config: Config, now: datetime) 
         .join(Supporter, Supporter.id == Subscription.supporter_id)
         .where(
             Subscription.interval == BillingInterval.YEAR,
-            Subscription.status == SubscriptionStatus.ACTIVE,
+            Subscription.status.in_([SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING]),
             Subscription.cancel_at_period_end.is_(False),
             Subscription.current_period_end > now,
             Subscription.current_period_end <= horizon,
