@@ -45,7 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.extensions["stripe_gateway"] = StripeGateway(config)
 
-    from membership.blueprints import account, articles, banner_api, donate, health, webhooks
+    from membership.blueprints import account, articles, banner_api, donate, health, staff, webhooks
 
     app.register_blueprint(account.bp)
     app.register_blueprint(articles.bp)
@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(staff.bp)
 
     security.install_security_headers(app, config)
     errors.install_error_handlers(app)

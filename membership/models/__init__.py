@@ -7,14 +7,17 @@ from membership.models.article import (
     BannerVariant,
     Frequency,
 )
+from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
 from membership.models.donation import (
     BillingInterval,
     Donation,
     DonationIntent,
     DonationKind,
+    DonationRefund,
     DonationStatus,
     IntentStatus,
+    MrrSpan,
     StripeEvent,
     Subscription,
     SubscriptionStatus,
@@ -28,6 +31,9 @@ __all__ = [
     "Donation",
     "DonationIntent",
     "DonationKind",
+    "DonationRefund",
+    "MrrSpan",
+    "AuditEntry",
     "DonationStatus",
     "IntentStatus",
     "StripeEvent",

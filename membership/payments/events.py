@@ -70,7 +70,7 @@ def _subscription_changed(session: Session, obj: Obj, ctx: EventContext) -> None
 
 
 def _charge_refunded(session: Session, obj: Obj, ctx: EventContext) -> None:
-    donations.apply_refund(session, obj)
+    donations.apply_refund(session, obj, refunded_at=ctx.event_created)
 
 
 def _dispute_created(session: Session, obj: Obj, ctx: EventContext) -> None:
