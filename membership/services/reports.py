@@ -744,16 +744,20 @@ def funnel(
         r.revenue += int(revenue or 0)
     keys = [k for k in rows if k is not None]
     if by == "article":
-        names = dict(
-            session.execute(select(Article.id, Article.title).where(Article.id.in_(keys))).tuples()
-        )
+        names = {
+            k: v
+            for k, v in session.execute(
+                select(Article.id, Article.title).where(Article.id.in_(keys))
+            )
+        }
         unnamed = "No article (support page)"
     else:
-        names = dict(
-            session.execute(
+        names = {
+            k: v
+            for k, v in session.execute(
                 select(BannerVariant.id, BannerVariant.name).where(BannerVariant.id.in_(keys))
-            ).tuples()
-        )
+            )
+        }
         unnamed = "No banner"
     for key, r in rows.items():
         r.name = unnamed if key is None else names.get(key, f"#{key} (deleted)")
