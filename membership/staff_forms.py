@@ -15,20 +15,25 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from membership.forms import EMAIL_RE, parse_amount_cents
 from membership.models import ArticleStatus, Frequency, StaffRole
 from membership.services.articles import SLUG_RE
 
-GROUP_CHOICES = [("day", "Day"), ("week", "Week"), ("month", "Month")]
+GROUP_CHOICES = [
+    SelectChoice("day", "Day"),
+    SelectChoice("week", "Week"),
+    SelectChoice("month", "Month"),
+]
 EXPORT_CHOICES = [
-    ("money", "Money by period"),
-    ("movements", "MRR movements"),
-    ("cohorts", "Cohort retention"),
-    ("articles", "Articles"),
-    ("variants", "Banner variants"),
-    ("donations", "Every donation"),
+    SelectChoice("money", "Money by period"),
+    SelectChoice("movements", "MRR movements"),
+    SelectChoice("cohorts", "Cohort retention"),
+    SelectChoice("articles", "Articles"),
+    SelectChoice("variants", "Banner variants"),
+    SelectChoice("donations", "Every donation"),
 ]
 
 
@@ -89,7 +94,7 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
     amounts_annual = StringField("Annual amounts, in dollars", validators=[Length(max=200)])
     default_frequency = SelectField(
         "Frequency shown first",
-        choices=[(f.value, f.value.capitalize()) for f in Frequency],
+        choices=[SelectChoice(f.value, f.value.capitalize()) for f in Frequency],
         default=Frequency.ONCE.value,
     )
     weight = IntegerField(
@@ -184,9 +189,9 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
     reason = SelectField(
         "Reason",
         choices=[
-            ("requested_by_customer", "The supporter asked"),
-            ("duplicate", "Paid twice by mistake"),
-            ("fraudulent", "Fraud (card testing, stolen card)"),
+            SelectChoice("requested_by_customer", "The supporter asked"),
+            SelectChoice("duplicate", "Paid twice by mistake"),
+            SelectChoice("fraudulent", "Fraud (card testing, stolen card)"),
         ],
     )
     confirm = BooleanField(
@@ -211,7 +216,9 @@ class StaffAddForm(FlaskForm):  # type: ignore[misc]
     )
     name = StringField("Name", validators=[Length(max=200)])
     role = SelectField(
-        "Role", choices=[(r.value, r.value.capitalize()) for r in StaffRole], default="editor"
+        "Role",
+        choices=[SelectChoice(r.value, r.value.capitalize()) for r in StaffRole],
+        default="editor",
     )
 
     def validate_email(self, field: StringField) -> None:
@@ -220,5 +227,7 @@ class StaffAddForm(FlaskForm):  # type: ignore[misc]
 
 
 class StaffChangeForm(FlaskForm):  # type: ignore[misc]
-    role = SelectField("Role", choices=[(r.value, r.value.capitalize()) for r in StaffRole])
+    role = SelectField(
+        "Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in StaffRole]
+    )
     active = BooleanField("May sign in")
