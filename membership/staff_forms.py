@@ -43,8 +43,8 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[InputRequired("Give a start date, like 2026-01-01.")])
-    end = DateField("To (inclusive)", validators=[InputRequired("Give an end date.")])
+    start = DateField("From", validators=[DataRequired("Give a start date, like 2026-01-01.")])
+    end = DateField("To (inclusive)", validators=[DataRequired("Give an end date.")])
     group = SelectField("Group by", choices=GROUP_CHOICES, default="month")
 
     def validate_end(self, field: DateField) -> None:
@@ -163,8 +163,8 @@ class ArticleForm(FlaskForm):  # type: ignore[misc]
     status = RadioField(
         "Status",
         choices=[
-            (ArticleStatus.DRAFT.value, "Draft"),
-            (ArticleStatus.PUBLISHED.value, "Published"),
+            SelectChoice(ArticleStatus.DRAFT.value, "Draft"),
+            SelectChoice(ArticleStatus.PUBLISHED.value, "Published"),
         ],
         default=ArticleStatus.DRAFT.value,
     )

@@ -30,7 +30,7 @@ def all_articles(session: Session) -> list[tuple[Article, int, int]]:
         select(Article, func.coalesce(totals.c.n, 0), func.coalesce(totals.c.total, 0))
         .outerjoin(totals, totals.c.aid == Article.id)
         .order_by(Article.created_at.desc(), Article.id.desc())
-    ).tuples()
+    )
     return [(article, int(n), int(total)) for article, n, total in rows]
 
 

@@ -60,7 +60,7 @@ def search_supporters(session: Session, query: str) -> list[tuple[Supporter, int
                 func.lower(Supporter.name).like(pattern, escape="\\"),
             )
         )
-    return [(s, int(n), int(total)) for s, n, total in session.execute(statement).tuples()]
+    return [(s, int(n), int(total)) for s, n, total in session.execute(statement)]
 
 
 @dataclass(frozen=True)
