@@ -7,6 +7,8 @@ helpers compute it for the client that will use the session.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
@@ -23,6 +25,23 @@ def make_staff(role: StaffRole | str, email: str | None = None) -> StaffMember:
     )
     db.session.commit()
     return member
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context. Tests that hold an app context
+    open would otherwise share `g` between requests, and with it Flask-Login's cached user and
+    Flask-WTF's cached CSRF token, across different clients."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def staff_client(app: Flask, member: StaffMember | None = None) -> FlaskClient:
+    client = FreshContextClient(app, app.response_class, use_cookies=True)
+    if member is not None:
+        sign_in_staff(client, member)
+    return client
 
 
 def _identifier(client: FlaskClient) -> str:
