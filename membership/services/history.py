@@ -98,7 +98,7 @@ def generate(
     variants: list[int | None] = [*spec.variant_ids] or [None]
     pending: dict[Any, list[Row]] = {m: [] for m in (Supporter, Subscription, MrrSpan, Donation,
                                                       DonationRefund, DonationIntent)}  # fmt: skip
-    order = [Supporter, Subscription, MrrSpan, Donation, DonationRefund, DonationIntent]
+    order = [Supporter, DonationIntent, Subscription, MrrSpan, Donation, DonationRefund]
 
     def flush(force: bool = False) -> Iterator[tuple[Any, list[Row]]]:
         # Parents before children, so foreign keys hold at every batch.
