@@ -57,6 +57,14 @@ class DonationIntent(Base):
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
         Index("ix_donation_intent_status_created_at", "status", "created_at"),
+        # The funnel report: checkouts started per article and variant, by date.
+        Index(
+            "ix_donation_intent_report",
+            "created_at",
+            "source_article_id",
+            "variant_id",
+            "status",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +229,7 @@ class MrrSpan(Base):
         CheckConstraint("mrr_cents > 0", name="mrr_positive"),
         CheckConstraint("ends_at IS NULL OR ends_at >= starts_at", name="ends_after_start"),
         Index("ix_mrr_span_starts_at", "starts_at", "ends_at", "subscription_id", "mrr_cents"),
+        Index("ix_mrr_span_ends_at", "ends_at", "subscription_id", "mrr_cents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,10 +26,10 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal,
+    not_,
     or_,
     select,
-    union_all,
+    union,
     values,
 )
 from sqlalchemy.orm import Session
@@ -437,21 +437,52 @@ def _open_at(snapshots: CTE) -> Any:
     )
 
 
-def mrr_at(session: Session, instants: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(MRR in cents, active recurring supporters) at each instant."""
-    result = [(0, 0)] * len(instants)
-    if not instants:
-        return result
-    s = _instant_table(instants)
-    rows = session.execute(
-        select(
-            s.c.idx, func.sum(SPAN.c.mrr_cents), func.count(func.distinct(SPAN.c.subscription_id))
+def _periods_table(instants: Sequence[datetime], name: str = "periods") -> CTE:
+    """Consecutive instants as periods (idx, starts, ends) = (i, T[i-1], T[i]) for i >= 1."""
+    return (
+        values(
+            column("idx", Integer),
+            column("starts", UTCDateTime()),
+            column("ends", UTCDateTime()),
+            name=name,
         )
-        .select_from(s.join(SPAN, _open_at(s)))
-        .group_by(s.c.idx)
+        .data([(i, instants[i - 1], instants[i]) for i in range(1, len(instants))])
+        .cte(name)
     )
-    for idx, mrr, active in rows:
-        result[idx] = (int(mrr or 0), int(active or 0))
+
+
+def mrr_at(session: Session, instants: Sequence[datetime]) -> list[tuple[int, int]]:
+    """(MRR in cents, active recurring supporters) at each of the increasing `instants`.
+
+    The level at the first instant is one pass over the spans open then; later levels add the
+    spans that start and subtract those that end in between, which reads only the spans that
+    changed (a subscription has at most one open span at a time, so spans count supporters).
+    """
+    if not instants:
+        return []
+    first = instants[0]
+    level = session.execute(
+        select(func.coalesce(func.sum(SPAN.c.mrr_cents), 0), func.count()).where(
+            SPAN.c.starts_at <= first, or_(SPAN.c.ends_at.is_(None), SPAN.c.ends_at > first)
+        )
+    ).one()
+    mrr, active = int(level[0]), int(level[1])
+    deltas = [[0, 0] for _ in instants]
+    if len(instants) > 1:
+        p = _periods_table(instants)
+        for sign, when in ((1, SPAN.c.starts_at), (-1, SPAN.c.ends_at)):
+            for idx, total, n in session.execute(
+                select(p.c.idx, func.sum(SPAN.c.mrr_cents), func.count())
+                .select_from(p.join(SPAN, and_(when > p.c.starts, when <= p.c.ends)))
+                .group_by(p.c.idx)
+            ):
+                deltas[int(idx)][0] += sign * int(total or 0)
+                deltas[int(idx)][1] += sign * int(n)
+    result = []
+    for delta_mrr, delta_active in deltas:
+        mrr += delta_mrr
+        active += delta_active
+        result.append((mrr, active))
     return result
 
 
@@ -462,94 +493,83 @@ def movements(
 
     Each subscription's MRR at the start and end of a period is compared: from nothing to
     something is new (first time ever) or a reactivation; something to nothing is churn
-    (cancelled, ended, paused or unpaid); up is expansion, down contraction. A subscription that
-    starts and stops inside one period shows in neither snapshot and so in no movement.
+    (cancelled, ended, paused or unpaid); up is expansion, down contraction. Only subscriptions
+    with a span starting or ending inside the period can have moved, so only those are read.
+    A subscription that starts and stops inside one period is in neither snapshot: no movement.
     """
     rows = [MovementRow(label=label) for label in labels]
     if len(instants) < 2:
         return rows
-    s = _instant_table(instants)
-    at_each = (
-        select(
-            s.c.idx.label("idx"),
-            SPAN.c.subscription_id.label("sub"),
-            func.sum(SPAN.c.mrr_cents).label("mrr"),
+    levels = mrr_at(session, instants)
+    for i, row in enumerate(rows):
+        (row.mrr_start, row.active_start), (row.mrr_end, row.active_end) = (
+            levels[i],
+            levels[i + 1],
         )
-        .select_from(s.join(SPAN, _open_at(s)))
-        .group_by(s.c.idx, SPAN.c.subscription_id)
-        .cte("at_each")
+    p = _periods_table(instants)
+    changed = union(
+        select(p.c.idx.label("period"), SPAN.c.subscription_id.label("sub")).select_from(
+            p.join(SPAN, and_(SPAN.c.starts_at > p.c.starts, SPAN.c.starts_at <= p.c.ends))
+        ),
+        select(p.c.idx.label("period"), SPAN.c.subscription_id.label("sub")).select_from(
+            p.join(SPAN, and_(SPAN.c.ends_at > p.c.starts, SPAN.c.ends_at <= p.c.ends))
+        ),
+    ).subquery("changed")
+    bounds = p.alias("bounds")
+
+    def value_at(at: Any, name: str) -> Any:
+        other = SPAN.alias(name)
+        return func.coalesce(
+            select(func.sum(other.c.mrr_cents))
+            .where(
+                other.c.subscription_id == changed.c.sub,
+                other.c.starts_at <= at,
+                or_(other.c.ends_at.is_(None), other.c.ends_at > at),
+            )
+            .scalar_subquery(),
+            0,
+        )
+
+    earliest = SPAN.alias("earliest")
+    first_start = (
+        select(func.min(earliest.c.starts_at))
+        .where(earliest.c.subscription_id == changed.c.sub)
+        .scalar_subquery()
     )
-    # Pair each subscription's MRR at snapshot i-1 (as "before") with snapshot i ("after").
-    before_after = union_all(
-        select(
-            at_each.c.idx.label("period"),
-            at_each.c.sub,
-            literal(0).label("before"),
-            at_each.c.mrr.label("after"),
-        ).where(at_each.c.idx > 0),
-        select(
-            (at_each.c.idx + 1).label("period"),
-            at_each.c.sub,
-            at_each.c.mrr.label("before"),
-            literal(0).label("after"),
-        ).where(at_each.c.idx < len(instants) - 1),
-    ).subquery("before_after")
     pairs = (
         select(
-            before_after.c.period,
-            before_after.c.sub,
-            func.sum(before_after.c.before).label("before"),
-            func.sum(before_after.c.after).label("after"),
+            changed.c.period,
+            value_at(bounds.c.starts, "before_span").label("before"),
+            value_at(bounds.c.ends, "after_span").label("after"),
+            (first_start > bounds.c.starts).label("first_time"),
         )
-        .group_by(before_after.c.period, before_after.c.sub)
+        .select_from(changed.join(bounds, bounds.c.idx == changed.c.period))
         .subquery("pairs")
     )
-    first_start = (
-        select(SPAN.c.subscription_id.label("sub"), func.min(SPAN.c.starts_at).label("first"))
-        .group_by(SPAN.c.subscription_id)
-        .subquery("first_start")
-    )
-    period_start = s.alias("period_start")
     grew = and_(pairs.c.before == 0, pairs.c.after > 0)
-    is_new = and_(grew, first_start.c.first > period_start.c.at)
-    is_back = and_(grew, first_start.c.first <= period_start.c.at)
+    is_new = and_(grew, pairs.c.first_time)
+    is_back = and_(grew, not_(pairs.c.first_time))
     churned = and_(pairs.c.before > 0, pairs.c.after == 0)
     up = and_(pairs.c.before > 0, pairs.c.after > pairs.c.before)
     down = and_(pairs.c.after > 0, pairs.c.after < pairs.c.before)
     change = pairs.c.after - pairs.c.before
-    query = (
-        select(
-            pairs.c.period,
-            func.count(case((pairs.c.before > 0, 1))),
-            func.coalesce(func.sum(pairs.c.before), 0),
-            func.count(case((pairs.c.after > 0, 1))),
-            func.coalesce(func.sum(pairs.c.after), 0),
-            func.count(case((is_new, 1))),
-            func.coalesce(func.sum(case((is_new, change), else_=0)), 0),
-            func.count(case((is_back, 1))),
-            func.coalesce(func.sum(case((is_back, change), else_=0)), 0),
-            func.count(case((churned, 1))),
-            func.coalesce(func.sum(case((churned, -change), else_=0)), 0),
-            func.count(case((up, 1))),
-            func.coalesce(func.sum(case((up, change), else_=0)), 0),
-            func.count(case((down, 1))),
-            func.coalesce(func.sum(case((down, -change), else_=0)), 0),
-        )
-        .select_from(
-            pairs.join(first_start, first_start.c.sub == pairs.c.sub).join(
-                period_start, period_start.c.idx == pairs.c.period - 1
-            )
-        )
-        .group_by(pairs.c.period)
-    )
+    query = select(
+        pairs.c.period,
+        func.count(case((is_new, 1))),
+        func.coalesce(func.sum(case((is_new, change), else_=0)), 0),
+        func.count(case((is_back, 1))),
+        func.coalesce(func.sum(case((is_back, change), else_=0)), 0),
+        func.count(case((churned, 1))),
+        func.coalesce(func.sum(case((churned, -change), else_=0)), 0),
+        func.count(case((up, 1))),
+        func.coalesce(func.sum(case((up, change), else_=0)), 0),
+        func.count(case((down, 1))),
+        func.coalesce(func.sum(case((down, -change), else_=0)), 0),
+    ).group_by(pairs.c.period)
     for values_ in session.execute(query):
         period, *numbers = values_
         row = rows[int(period) - 1]
         (
-            row.active_start,
-            row.mrr_start,
-            row.active_end,
-            row.mrr_end,
             row.new_count,
             row.new_mrr,
             row.reactivation_count,
