@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import is_postgres, make_config
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -162,10 +161,13 @@ def report_on(app: Flask) -> dict[str, Any]:
 
 
 def test_sqlite_and_postgresql_give_the_same_numbers(app: Flask, tmp_path: Path) -> None:
-    if not is_postgres(app.config["SQLALCHEMY_DATABASE_URI"]):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("compares against PostgreSQL: runs in the PostgreSQL pass (TEST_DATABASE_URL)")
     sqlite_app = create_app(
-        make_config(f"sqlite:///{tmp_path / 'compare.sqlite3'}", tmp_path / "instance")
+        app.config["MEMBERSHIP"].with_overrides(
+            database_url=f"sqlite:///{tmp_path / 'compare.sqlite3'}",
+            instance_path=str(tmp_path / "instance"),
+        )
     )
     with sqlite_app.app_context():
         upgrade()
