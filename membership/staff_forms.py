@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -194,12 +196,18 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
             SelectChoice("fraudulent", "Fraud (card testing, stolen card)"),
         ],
     )
+    # Names this confirmation page: a double submit of it reaches Stripe with one idempotency key.
+    nonce = HiddenField(validators=[DataRequired("Reload the page and try again.")])
     confirm = BooleanField(
         "Yes, send this money back through Stripe",
         validators=[DataRequired("Tick the box to confirm the refund.")],
     )
 
     amount_cents: int = 0
+
+    def validate_nonce(self, field: HiddenField) -> None:
+        if not re.fullmatch(r"[0-9a-f]{32}", field.data or ""):
+            raise ValidationError("Reload the page and try again.")
 
     def validate_amount(self, field: StringField) -> None:
         try:

@@ -4,6 +4,7 @@ entries each of them leaves."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,8 +54,9 @@ def as_role(app: Flask, role: StaffRole) -> FlaskClient:
 
 def post_form(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:
     """Submit a form the way a browser would: the CSRF token comes from the page it is on."""
-    token = csrf_token_from(client.get(page or url).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data})
+    html = client.get(page or url).get_data(as_text=True)
+    hidden = dict(re.findall(r'name="(nonce)" type="hidden" value="([0-9a-f]+)"', html))
+    return client.post(url, data={"csrf_token": csrf_token_from(html), **hidden, **data})
 
 
 @pytest.fixture
@@ -86,11 +88,19 @@ def test_finance_refunds_through_stripe_and_the_webhook_confirms(
         finance, refund_url, {"amount": "11", "reason": "duplicate", "confirm": "y"}
     )
     assert too_much.status_code == 400 and "Refund between" in too_much.get_data(as_text=True)
-    form = {"amount": "4.00", "reason": "requested_by_customer", "confirm": "y"}
-    assert post_form(finance, refund_url, form).status_code == 303
-    # A double submit before Stripe confirms reaches Stripe with the same idempotency key.
-    assert post_form(finance, refund_url, form).status_code == 303
-    # Our books change only when Stripe's charge.refunded webhook arrives, and only once.
+    page = finance.get(refund_url).get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token_from(page),
+        "nonce": re.search(r'name="nonce" type="hidden" value="([0-9a-f]+)"', page).group(1),  # type: ignore[union-attr]
+        "amount": "4.00",
+        "reason": "requested_by_customer",
+        "confirm": "y",
+    }
+    assert finance.post(refund_url, data=form).status_code == 303
+    # Our books change only when Stripe's charge.refunded webhook arrives.
+    assert standin.flush(10)
+    # A double submit of the same page, even after the webhook: one idempotency key, one refund.
+    assert finance.post(refund_url, data=form).status_code == 303
     assert standin.flush(10)
     db.session.expire_all()
     donation = db.session.get(Donation, paid_gift.id)

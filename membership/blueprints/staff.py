@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -578,7 +579,9 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
         abort(404)
     available = supporter_admin.refundable_cents(donation)
     if request.method == "GET":
-        form = RefundForm(data={"amount": _csv_money(available)}, formdata=None)
+        form = RefundForm(
+            data={"amount": _csv_money(available), "nonce": secrets.token_hex(16)}, formdata=None
+        )
         return render_template(
             "staff/refund.html", form=form, donation=donation, available=available
         )
@@ -592,6 +595,7 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
                 donation,
                 amount_cents=form.amount_cents,
                 reason=form.reason.data,
+                nonce=form.nonce.data,
                 actor=_me(),
             )
         except supporter_admin.SupporterAdminError as error:

@@ -124,12 +124,14 @@ def request_refund(
     *,
     amount_cents: int,
     reason: str,
+    nonce: str,
     actor: StaffMember,
 ) -> None:
     """Ask Stripe to refund; our books change only when the `charge.refunded` webhook confirms.
 
-    The idempotency key names the donation, what was refunded so far and the amount: a double
-    click sends the same request twice and Stripe makes one refund.
+    The idempotency key names the donation and the confirmation page (`nonce`, new each time
+    the page is opened): a double submit sends the same request twice and Stripe makes one
+    refund, even if the first refund's webhook arrived in between.
     """
     available = refundable_cents(donation)
     if available <= 0:
@@ -143,7 +145,7 @@ def request_refund(
     gateway.create_refund(
         payment_intent=donation.stripe_payment_intent_id,
         amount_cents=amount_cents,
-        key=f"refund-{donation.id}-{donation.refunded_cents}-{amount_cents}",
+        key=f"refund-{donation.id}-{nonce}",
     )
     audit.record(
         session,
