@@ -57,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
         donate,
         health,
         newsletter,
+        staff,
         staff_newsletter,
         webhooks,
     )
@@ -67,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(staff_newsletter.bp)
 

@@ -47,6 +47,11 @@ def demo_seed() -> None:
         f"Demo ready: {summary.articles} articles, {summary.variants} banner variants, "
         f"staff account {summary.admin_email} (admin)."
     )
+    if summary.donations_added:
+        click.echo(
+            f"Added a year of history: {summary.donations_added} donations, "
+            f"{summary.subscriptions_added} recurring supporters."
+        )
 
 
 @staff_cli.command("create")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from factories import count
 from membership.extensions import db
-from membership.models import Article, BannerVariant, StaffMember, StaffRole
+from membership.models import Article, BannerVariant, Donation, StaffMember, StaffRole
 
 
 def test_demo_seed_is_idempotent(app: Flask) -> None:
@@ -16,15 +16,18 @@ def test_demo_seed_is_idempotent(app: Flask) -> None:
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     with app.app_context():
-        counts = (count(Article), count(BannerVariant), count(StaffMember))
+        counts = (count(Article), count(BannerVariant), count(StaffMember), count(Donation))
         updated = db.session.scalar(select(func.max(Article.updated_at)))
-    assert counts[0] >= 8 and counts[1] == 2 and counts[2] == 1
+    # Staff: the admin, an editor and a finance person; a year of donations, added once.
+    assert counts[0] >= 8 and counts[1] == 2 and counts[2] == 3 and counts[3] > 3000
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     with app.app_context():
-        assert (count(Article), count(BannerVariant), count(StaffMember)) == counts
+        assert (count(Article), count(BannerVariant), count(StaffMember), count(Donation)) == counts
         assert db.session.scalar(select(func.max(Article.updated_at))) == updated
-        admin = db.session.scalar(select(StaffMember))
+        admin = db.session.scalar(
+            select(StaffMember).where(StaffMember.email == "admin@observatory.example")
+        )
         assert admin is not None and admin.role is StaffRole.ADMIN
         articles = db.session.scalars(select(Article)).all()
         assert all("fictional" in a.body_markdown for a in articles)

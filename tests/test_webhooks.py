@@ -29,9 +29,11 @@ from membership.extensions import db
 from membership.models import (
     Donation,
     DonationIntent,
+    DonationRefund,
     DonationStatus,
     EmailMessage,
     IntentStatus,
+    MrrSpan,
     StripeEvent,
     Subscription,
     Supporter,
@@ -222,7 +224,15 @@ def _money_state() -> tuple[Any, ...]:
 
 def _forget_money() -> None:
     """Back to the moment before Stripe said anything: only the reader's intent remains."""
-    for model in (EmailMessage, Donation, Subscription, StripeEvent, Supporter):
+    for model in (
+        EmailMessage,
+        DonationRefund,
+        Donation,
+        MrrSpan,
+        Subscription,
+        StripeEvent,
+        Supporter,
+    ):
         db.session.execute(delete(model))
     db.session.execute(
         update(DonationIntent).values(status=IntentStatus.PENDING, completed_at=None)

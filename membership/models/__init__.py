@@ -8,14 +8,17 @@ from membership.models.article import (
     BannerVariant,
     Frequency,
 )
+from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
 from membership.models.donation import (
     BillingInterval,
     Donation,
     DonationIntent,
     DonationKind,
+    DonationRefund,
     DonationStatus,
     IntentStatus,
+    MrrSpan,
     StripeEvent,
     Subscription,
     SubscriptionStatus,
@@ -47,6 +50,9 @@ __all__ = [
     "Donation",
     "DonationIntent",
     "DonationKind",
+    "DonationRefund",
+    "MrrSpan",
+    "AuditEntry",
     "DonationStatus",
     "IntentStatus",
     "StripeEvent",

@@ -74,7 +74,7 @@ def _customer_updated(session: Session, obj: Obj, ctx: EventContext) -> None:
 
 
 def _charge_refunded(session: Session, obj: Obj, ctx: EventContext) -> None:
-    donations.apply_refund(session, obj)
+    donations.apply_refund(session, obj, refunded_at=ctx.event_created)
 
 
 def _dispute_created(session: Session, obj: Obj, ctx: EventContext) -> None:

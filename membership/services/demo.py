@@ -1,15 +1,17 @@
-"""Demo content: original articles, banner copy and a staff account, added idempotently."""
+"""Demo content: original articles, banner copy, staff accounts and a year of giving, added idempotently."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from membership.models import Frequency
+from membership.models import Frequency, utcnow
 from membership.services.articles import import_articles
 from membership.services.banner import save_variant
+from membership.services.history import HistorySpec, generated_history_exists, insert_history
 from membership.services.staff import create_or_update_staff
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -55,13 +57,43 @@ class SeedSummary:
     articles: int
     variants: int
     admin_email: str
+    donations_added: int = 0
+    subscriptions_added: int = 0
 
 
-def seed_demo(session: Session) -> SeedSummary:
+DEMO_STAFF = [
+    ("editor@observatory.example", "editor", "Demo Editor"),
+    ("finance@observatory.example", "finance", "Demo Finance"),
+]
+
+
+def seed_demo(
+    session: Session, *, now: datetime | None = None, history: bool = True
+) -> SeedSummary:
+    """Articles, banner variants, staff and, once, a year of giving ending `now`: a second run
+    finds the generated history (by its receipt numbers) and adds nothing."""
     articles = import_articles(session, DEMO_DIR / "articles")
-    for spec in DEMO_VARIANTS:
-        save_variant(session, **spec)  # type: ignore[arg-type]
+    variants = [save_variant(session, **spec) for spec in DEMO_VARIANTS]  # type: ignore[arg-type]
     create_or_update_staff(session, email=DEMO_ADMIN_EMAIL, role="admin", name="Demo Admin")
+    for email, role, name in DEMO_STAFF:
+        create_or_update_staff(session, email=email, role=role, name=name)
+    donations = subscriptions = 0
+    if history and not generated_history_exists(session):
+        counts = insert_history(
+            session,
+            HistorySpec(
+                now=now or utcnow(),
+                subscriptions=400,
+                one_off=3500,
+                article_ids=[a.id for a in articles],
+                variant_ids=[v.id for v in variants],
+            ),
+        )
+        donations, subscriptions = counts.donations, counts.subscriptions
     return SeedSummary(
-        articles=len(articles), variants=len(DEMO_VARIANTS), admin_email=DEMO_ADMIN_EMAIL
+        articles=len(articles),
+        variants=len(DEMO_VARIANTS),
+        admin_email=DEMO_ADMIN_EMAIL,
+        donations_added=donations,
+        subscriptions_added=subscriptions,
     )

@@ -25,15 +25,18 @@ from membership.models import (
     Donation,
     DonationIntent,
     DonationKind,
+    DonationRefund,
     DonationStatus,
     Frequency,
     IntentStatus,
     Subscription,
     SubscriptionStatus,
     Supporter,
+    utcnow,
 )
 from membership.payments.gateway import CheckoutRequest, StripeGateway
 from membership.services import notifications
+from membership.services.mrr import record_mrr
 from membership.services.sql import insert_or_ignore
 from membership.services.supporters import find_or_create_supporter, normalize_email
 
@@ -339,7 +342,10 @@ def _create_subscription_from_intent(
         },
         ["stripe_subscription_id"],
     )
-    return _subscription_row(session, stripe_id)
+    row = _subscription_row(session, stripe_id)
+    if row is not None:
+        record_mrr(session, row, now)
+    return row
 
 
 def _subscription_price(obj: Obj) -> tuple[int | None, str | None, datetime | None]:
@@ -441,6 +447,7 @@ def apply_subscription(
         row.supporter_id = supporter.id if supporter else None
     row.stripe_updated_at = event_created
     session.flush()
+    record_mrr(session, row, event_created)
     return row
 
 
@@ -600,17 +607,29 @@ def _settled_status(donation: Donation) -> DonationStatus:
     return DonationStatus.SUCCEEDED
 
 
-def apply_refund(session: Session, charge: Obj) -> Donation:
+def apply_refund(session: Session, charge: Obj, *, refunded_at: datetime) -> Donation:
+    """Record a charge's refunded total; the increase is dated `refunded_at` (when Stripe said
+    so) in `DonationRefund`, which the reports read."""
     donation = _donation_for_charge(
         session, _id(charge.get("id")), _id(charge.get("payment_intent"))
     )
     if donation is None:
         raise EventNotReady(f"no donation for charge {charge.get('id')} yet")
+    # Two refund events for one charge at once must not both count the same increase.
+    session.refresh(donation, with_for_update=True)
     if donation.stripe_charge_id is None:
         donation.stripe_charge_id = _id(charge.get("id"))
     refunded = min(_int(charge.get("amount_refunded")) or 0, donation.total_cents)
     # Refunds only ever grow: an older event with a smaller total changes nothing.
-    donation.refunded_cents = max(donation.refunded_cents, refunded)
+    if refunded > donation.refunded_cents:
+        session.add(
+            DonationRefund(
+                donation_id=donation.id,
+                amount_cents=refunded - donation.refunded_cents,
+                refunded_at=refunded_at,
+            )
+        )
+        donation.refunded_cents = refunded
     if donation.status is not DonationStatus.DISPUTED:
         donation.status = _settled_status(donation)
     session.flush()
@@ -628,6 +647,8 @@ def apply_dispute(session: Session, dispute: Obj, *, config: Config, closed: boo
     status = str(dispute.get("status") or "")
     already_closed = donation.dispute_status in ("won", "lost")
     donation.dispute_id = _id(dispute.get("id"))
+    if donation.disputed_at is None:
+        donation.disputed_at = _ts(dispute.get("created")) or utcnow()
     if closed or status in ("won", "lost"):
         donation.dispute_status = status
         donation.status = DonationStatus.DISPUTED if status == "lost" else _settled_status(donation)

@@ -23,11 +23,15 @@ def _frequency_label(donation: Donation, session: Session) -> str:
     return "monthly gift"
 
 
-def queue_receipt(session: Session, donation: Donation, config: Config) -> None:
+def queue_receipt(
+    session: Session, donation: Donation, config: Config, *, dedupe_key: str | None = None
+) -> bool:
+    """Queue the receipt email; False when there is nobody to send it to or `dedupe_key` (by
+    default receipt:<id>, one receipt per donation) was already used."""
     supporter = session.get(Supporter, donation.supporter_id) if donation.supporter_id else None
     # A supporter may turn receipts off (their yearly statement stays on the account page).
     if supporter is None or not supporter.email or not supporter.receipt_emails:
-        return
+        return False
     context: dict[str, Any] = {
         "donation": donation,
         "publication": config.publication_name,
@@ -39,15 +43,16 @@ def queue_receipt(session: Session, donation: Donation, config: Config) -> None:
         "frequency": _frequency_label(donation, session),
         "account_url": f"{config.base_url.rstrip('/')}/account",
     }
-    enqueue_email(
+    queued = enqueue_email(
         session,
         kind="receipt",
         to=supporter.email,
         subject=f"Your receipt from {config.publication_name} ({donation.receipt_number})",
         text=render_template("emails/receipt.txt", **context),
         html=render_template("emails/receipt.html", **context),
-        dedupe_key=f"receipt:{donation.id}",
+        dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
+    return queued is not None
 
 
 def queue_payment_failed(

@@ -1,0 +1,201 @@
+"""Supporters as finance sees them: search, a supporter's record, refunds and resent receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from membership.config import Config
+from membership.models import (
+    Donation,
+    DonationStatus,
+    EmailMessage,
+    StaffMember,
+    Subscriber,
+    Subscription,
+    Supporter,
+)
+from membership.payments.gateway import StripeGateway
+from membership.services import audit, notifications
+from membership.services.newsletter import ConsentHistoryLine, consent_history
+
+SEARCH_LIMIT = 50
+
+
+class SupporterAdminError(ValueError):
+    """The action cannot be done; the message is for the staff member."""
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_supporters(session: Session, query: str) -> list[tuple[Supporter, int, int]]:
+    """Supporters whose email or name contains `query` (case-insensitive), with their number of
+    gifts and total given; newest first, at most SEARCH_LIMIT."""
+    text = query.strip().lower()
+    totals = (
+        select(
+            Donation.supporter_id.label("sid"),
+            func.count().label("n"),
+            func.sum(Donation.amount_cents + Donation.fee_cents).label("total"),
+        )
+        .where(Donation.status != DonationStatus.FAILED)
+        .group_by(Donation.supporter_id)
+        .subquery()
+    )
+    statement = (
+        select(Supporter, func.coalesce(totals.c.n, 0), func.coalesce(totals.c.total, 0))
+        .outerjoin(totals, totals.c.sid == Supporter.id)
+        .order_by(Supporter.created_at.desc(), Supporter.id.desc())
+        .limit(SEARCH_LIMIT)
+    )
+    if text:
+        pattern = _like_pattern(text)
+        statement = statement.where(
+            or_(
+                Supporter.email.like(pattern, escape="\\"),
+                func.lower(Supporter.name).like(pattern, escape="\\"),
+            )
+        )
+    return [(s, int(n), int(total)) for s, n, total in session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class SupporterRecord:
+    supporter: Supporter
+    donations: list[Donation]
+    subscriptions: list[Subscription]
+    emails: list[EmailMessage]
+    newsletter: list[ConsentHistoryLine]
+    newsletter_status: str | None
+
+
+def supporter_record(
+    session: Session, supporter_id: int, actor: StaffMember
+) -> SupporterRecord | None:
+    """Everything we hold about one supporter; looking is audited (it is personal data)."""
+    supporter = session.get(Supporter, supporter_id)
+    if supporter is None:
+        return None
+    donations = session.scalars(
+        select(Donation)
+        .where(Donation.supporter_id == supporter.id)
+        .order_by(Donation.paid_at.desc(), Donation.id.desc())
+    ).all()
+    subscriptions = session.scalars(
+        select(Subscription)
+        .where(Subscription.supporter_id == supporter.id)
+        .order_by(Subscription.started_at.desc())
+    ).all()
+    emails: list[EmailMessage] = []
+    if supporter.email:
+        emails = list(
+            session.scalars(
+                select(EmailMessage)
+                .where(EmailMessage.to_address == supporter.email)
+                .order_by(EmailMessage.created_at.desc(), EmailMessage.id.desc())
+                .limit(100)
+            )
+        )
+    audit.record(
+        session, actor, "supporter.viewed", target_type="supporter", target_id=supporter.id
+    )
+    subscriber = (
+        session.scalar(select(Subscriber).where(Subscriber.email == supporter.email))
+        if supporter.email
+        else None
+    ) or session.scalar(select(Subscriber).where(Subscriber.supporter_id == supporter.id))
+    consents = consent_history(session, subscriber.id) if subscriber is not None else []
+    return SupporterRecord(
+        supporter,
+        list(donations),
+        list(subscriptions),
+        emails,
+        consents,
+        subscriber.status.value if subscriber is not None else None,
+    )
+
+
+def refundable_cents(donation: Donation) -> int:
+    if donation.status in (DonationStatus.FAILED, DonationStatus.DISPUTED):
+        return 0
+    return donation.total_cents - donation.refunded_cents
+
+
+def find_donation(session: Session, supporter_id: int, donation_id: int) -> Donation | None:
+    donation = session.get(Donation, donation_id)
+    if donation is None or donation.supporter_id != supporter_id:
+        return None
+    return donation
+
+
+def request_refund(
+    session: Session,
+    gateway: StripeGateway,
+    donation: Donation,
+    *,
+    amount_cents: int,
+    reason: str,
+    nonce: str,
+    actor: StaffMember,
+) -> None:
+    """Ask Stripe to refund; our books change only when the `charge.refunded` webhook confirms.
+
+    The idempotency key names the donation and the confirmation page (`nonce`, new each time
+    the page is opened): a double submit sends the same request twice and Stripe makes one
+    refund, even if the first refund's webhook arrived in between.
+    """
+    available = refundable_cents(donation)
+    if available <= 0:
+        raise SupporterAdminError("Nothing is left to refund on this payment.")
+    if not 0 < amount_cents <= available:
+        raise SupporterAdminError(
+            f"Refund between 0.01 and {available / 100:.2f}: that is what is left of this payment."
+        )
+    if not donation.stripe_payment_intent_id:
+        raise SupporterAdminError("This payment has no Stripe payment to refund; do it in Stripe.")
+    gateway.create_refund(
+        payment_intent=donation.stripe_payment_intent_id,
+        amount_cents=amount_cents,
+        key=f"refund-{donation.id}-{nonce}",
+    )
+    audit.record(
+        session,
+        actor,
+        "refund.requested",
+        target_type="donation",
+        target_id=donation.id,
+        details={
+            "amount_cents": amount_cents,
+            "reason": reason,
+            "receipt_number": donation.receipt_number,
+        },
+    )
+
+
+def resend_receipt(
+    session: Session, donation: Donation, *, actor: StaffMember, config: Config, now: datetime
+) -> bool:
+    """Queue the receipt again. The first receipt's dedupe key (receipt:<id>) is spent, so a
+    resend has its own, one per donation per minute: a double click sends one email."""
+    queued = notifications.queue_receipt(
+        session,
+        donation,
+        config,
+        dedupe_key=f"receipt:{donation.id}:resend:{now:%Y%m%d%H%M}",
+    )
+    if queued:
+        audit.record(
+            session,
+            actor,
+            "receipt.resent",
+            target_type="donation",
+            target_id=donation.id,
+            details={"receipt_number": donation.receipt_number},
+        )
+    return queued
