@@ -46,16 +46,15 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int 
     )
 
 
-def bar_chart(
+def _axes(
     chart_id: str,
     title: str,
     description: str,
-    labels: Sequence[str],
     series: Sequence[Series],
     fmt: Callable[[float], str],
-) -> Markup:
-    """Grouped bars, one group per label. `fmt` writes axis values (money, counts)."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+) -> tuple[float, list[str]]:
+    """The frame and the value axis with its grid lines; the axis top, and the parts so far."""
+    plot_h = HEIGHT - TOP - BOTTOM
     top = _nice_ceiling(max([float(v) for s in series for v in s.values] + [0.0]))
     parts = _frame(chart_id, title, description)
     for i in range(5):
@@ -66,6 +65,20 @@ def bar_chart(
             'stroke-width="1"/>'
         )
         parts.append(_text(LEFT - 6, y + 4, fmt(value), anchor="end", size=11))
+    return top, parts
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    fmt: Callable[[float], str],
+) -> Markup:
+    """Grouped bars, one group per label. `fmt` writes axis values (money, counts)."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top, parts = _axes(chart_id, title, description, series, fmt)
     groups = max(1, len(labels))
     group_w = plot_w / groups
     bar_w = max(1.0, group_w * 0.8 / max(1, len(series)))
@@ -97,16 +110,7 @@ def line_chart(
 ) -> Markup:
     """One line per series with a dot at each point."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = _nice_ceiling(max([float(v) for s in series for v in s.values] + [0.0]))
-    parts = _frame(chart_id, title, description)
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{RULE}" '
-            'stroke-width="1"/>'
-        )
-        parts.append(_text(LEFT - 6, y + 4, fmt(value), anchor="end", size=11))
+    top, parts = _axes(chart_id, title, description, series, fmt)
     n = max(1, len(labels))
     step = plot_w / max(1, n - 1) if n > 1 else 0.0
     every = max(1, math.ceil(n / 12))

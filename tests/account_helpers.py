@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,17 +13,7 @@ from werkzeug.test import TestResponse
 
 from membership.extensions import db
 from membership.models import EmailMessage
-from support import csrf_token_from
-
-
-class FreshContextClient(FlaskClient):
-    """Each request in its own app context, as in production. With the tests' long-lived app
-    context, requests would share `g`, and with it Flask-Login's loaded user and Flask-WTF's
-    CSRF token: two browsers in one test would see each other's sign-in."""
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+from support import FreshContextClient, csrf_token_from
 
 
 @pytest.fixture

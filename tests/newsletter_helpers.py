@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import staff_session
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from staff_session import sign_in_staff, sign_in_supporter  # noqa: F401 (re-exported)
 from werkzeug.test import TestResponse
 
 from membership.emails.sender import SmtpSender
-from membership.extensions import db, login_manager
+from membership.extensions import db
 from membership.models import StaffMember, StaffRole, Subscriber
 from membership.services.outbox import DeliveryReport, deliver_due
-from membership.services.staff import create_or_update_staff
 from smtp_capture import SmtpCapture
 
 MAIL_FROM = "The Observatory <support@observatory.example>"
@@ -23,34 +24,12 @@ UNSUBSCRIBE_LINK = re.compile(r"https?://[^\s\"<>]+/newsletter/unsubscribe/[A-Za
 
 
 def make_staff(role: StaffRole = StaffRole.EDITOR, email: str | None = None) -> StaffMember:
-    member = create_or_update_staff(
-        db.session(), email=email or f"{role.value}@observatory.example", role=role.value
-    )
-    db.session.commit()
-    return member
-
-
-def staff_session(app: Flask, member: StaffMember, environ: dict[str, str]) -> dict[str, object]:
-    """The one place that knows how a signed-in staff session looks to Flask-Login. Session
-    protection is "strong", so the session must also carry the identifier Flask-Login derives
-    from the client's address and User-Agent, or the loader throws the session away."""
-    with app.test_request_context(environ_base=environ):
-        identifier = login_manager._session_identifier_generator()
-    return {"_user_id": f"staff:{member.id}", "_fresh": True, "_id": identifier}
-
-
-def sign_in_staff(client: FlaskClient, member: StaffMember) -> None:
-    data = staff_session(client.application, member, dict(client.environ_base))
-    with client.session_transaction() as session:
-        session.update(data)
+    return staff_session.make_staff(role, email or f"{role.value}@observatory.example")
 
 
 def staff_cookie(app: Flask, member: StaffMember, *, user_agent: str) -> dict[str, str]:
     """A session cookie for a browser with this User-Agent, for Playwright's add_cookies."""
-    data = staff_session(app, member, {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": user_agent})
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    assert serializer is not None
-    return {"name": app.config["SESSION_COOKIE_NAME"], "value": serializer.dumps(data)}
+    return staff_session.staff_session_cookie(app, member, user_agent)
 
 
 def subscribe(

@@ -7,8 +7,6 @@ helpers compute it for the client that will use the session.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
@@ -16,6 +14,7 @@ from flask_login.utils import _create_identifier
 from membership.extensions import db
 from membership.models import StaffMember, StaffRole
 from membership.services.staff import create_or_update_staff
+from support import FreshContextClient
 
 
 def make_staff(role: StaffRole | str, email: str | None = None) -> StaffMember:
@@ -25,16 +24,6 @@ def make_staff(role: StaffRole | str, email: str | None = None) -> StaffMember:
     )
     db.session.commit()
     return member
-
-
-class FreshContextClient(FlaskClient):
-    """A test client whose every request gets its own app context. Tests that hold an app context
-    open would otherwise share `g` between requests, and with it Flask-Login's cached user and
-    Flask-WTF's cached CSRF token, across different clients."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
 
 
 def staff_client(app: Flask, member: StaffMember | None = None) -> FlaskClient:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +36,13 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production. Tests that
+    hold an app context open would otherwise share `g` between requests, and with it
+    Flask-Login's loaded user and Flask-WTF's CSRF token, across different clients."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)

@@ -21,7 +21,7 @@ from newsletter_helpers import (
     make_staff,
     path_of,
     sign_in_staff,
-    staff_session,
+    sign_in_supporter,
     subscriber,
 )
 from sqlalchemy import func, select
@@ -119,11 +119,7 @@ def test_staff_pages_need_an_editor_or_admin(
     db.session.commit()
     assert supporter is not None
     client = app_factory().test_client()
-    with client.session_transaction() as session:
-        session.update(
-            staff_session(client.application, make_staff(), dict(client.environ_base)),
-            _user_id=f"supporter:{supporter.id}",
-        )
+    sign_in_supporter(client, supporter.id)
     assert client.get(path).status_code == 403
 
 
