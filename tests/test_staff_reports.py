@@ -554,3 +554,15 @@ def test_bad_report_queries_get_a_clear_400(ny_client: Any, query: str) -> None:
         ny_client.get("/staff/reports.csv?start=2026-01-01&end=2026-01-02&report=x").status_code
         == 400
     )
+
+
+def test_chart_axes_use_short_period_labels() -> None:
+    from zoneinfo import ZoneInfo
+
+    from membership.services.reports import make_buckets
+
+    months = make_buckets(date(2025, 12, 1), date(2026, 2, 28), "month", ZoneInfo("UTC"))
+    assert [b.short_label for b in months] == ["Dec 2025", "Jan 2026", "Feb 2026"]
+    assert months[0].label == "2025-12-01 to 2025-12-31"
+    clipped = make_buckets(date(2026, 1, 15), date(2026, 1, 31), "month", ZoneInfo("UTC"))
+    assert [b.short_label for b in clipped] == ["15 Jan"]

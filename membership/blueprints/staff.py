@@ -173,7 +173,7 @@ def report() -> ResponseReturnValue:
     except reports.ReportError as error:
         form.end.errors = [*form.end.errors, str(error)]
         return render_template("staff/reports.html", form=form, result=None), 400
-    labels = [b.label for b in result.buckets]
+    labels = [b.short_label for b in result.buckets]
     money_chart = charts.bar_chart(
         "money-chart",
         "Gross and net by period",

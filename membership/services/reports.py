@@ -96,6 +96,14 @@ class Bucket:
     ends: datetime
 
     @property
+    def short_label(self) -> str:
+        """For chart axes, where a full range does not fit: the period's first day, or its month."""
+        month_end = (self.first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if self.first_day.day == 1 and self.last_day == month_end - timedelta(days=1):
+            return f"{self.first_day:%b %Y}"
+        return f"{self.first_day:%d %b}"
+
+    @property
     def label(self) -> str:
         if self.first_day == self.last_day:
             return self.first_day.isoformat()
