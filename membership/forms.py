@@ -366,7 +366,3 @@ class SendIssueForm(FlaskForm):  # type: ignore[misc]
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Tick the box to confirm you want to send it to everyone.")
-
-
-class CsrfOnlyForm(FlaskForm):  # type: ignore[misc]
-    """A button that changes something: only the CSRF token to check."""

@@ -69,10 +69,6 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """A button that changes something: CSRF and nothing else."""
-
-
 def _amount_list(raw: str) -> list[int]:
     amounts = []
     for part in raw.replace(";", ",").split(","):

@@ -31,6 +31,7 @@ from membership.auth import signed_in_staff, staff_may, staff_required
 from membership.blueprints import app_config, stripe_gateway
 from membership.extensions import db
 from membership.formatting import format_money, minor_units
+from membership.forms import ConfirmForm
 from membership.models import (
     Article,
     ArticleStatus,
@@ -46,7 +47,6 @@ from membership.services import staff as staff_service
 from membership.services.articles import ArticleDraft, ArticleError
 from membership.services.markdown import render_markdown
 from membership.staff_forms import (
-    ActionForm,
     ArticleForm,
     ExportForm,
     RefundForm,
@@ -368,7 +368,7 @@ def banner() -> ResponseReturnValue:
         variants=banner_admin.all_variants(db.session()),
         results=results,
         form=form,
-        action=ActionForm(),
+        action=ConfirmForm(),
     )
 
 
@@ -426,7 +426,7 @@ def stop_variant(variant_id: int) -> ResponseReturnValue:
 
 
 def _set_running(variant_id: int, running: bool) -> ResponseReturnValue:
-    if not ActionForm().validate():
+    if not ConfirmForm().validate():
         abort(400, "The form expired; reload the page and try again.")
     try:
         variant = banner_admin.set_running(db.session(), _me(), variant_id, running)
@@ -444,7 +444,7 @@ def _set_running(variant_id: int, running: bool) -> ResponseReturnValue:
 @staff_required(EDITOR)
 def articles() -> ResponseReturnValue:
     return render_template(
-        "staff/articles.html", rows=article_admin.all_articles(db.session()), action=ActionForm()
+        "staff/articles.html", rows=article_admin.all_articles(db.session()), action=ConfirmForm()
     )
 
 
@@ -520,7 +520,7 @@ def unpublish_article(article_id: int) -> ResponseReturnValue:
 
 
 def _set_published(article_id: int, published: bool) -> ResponseReturnValue:
-    if not ActionForm().validate():
+    if not ConfirmForm().validate():
         abort(400, "The form expired; reload the page and try again.")
     try:
         article = article_admin.set_published(db.session(), _me(), article_id, published)
@@ -564,7 +564,7 @@ def supporter(supporter_id: int) -> ResponseReturnValue:
     return render_template(
         "staff/supporter.html",
         record=record,
-        action=ActionForm(),
+        action=ConfirmForm(),
         refundable=supporter_admin.refundable_cents,
     )
 
@@ -623,7 +623,7 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
 @bp.post("/supporters/<int:supporter_id>/donations/<int:donation_id>/resend")
 @staff_required(FINANCE)
 def resend_receipt(supporter_id: int, donation_id: int) -> ResponseReturnValue:
-    if not ActionForm().validate():
+    if not ConfirmForm().validate():
         abort(400, "The form expired; reload the page and try again.")
     donation = supporter_admin.find_donation(db.session(), supporter_id, donation_id)
     if donation is None:

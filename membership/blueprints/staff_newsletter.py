@@ -22,7 +22,7 @@ from membership.auth import signed_in_staff, staff_required
 from membership.blueprints import app_config
 from membership.extensions import db
 from membership.forms import (
-    CsrfOnlyForm,
+    ConfirmForm,
     ImportSubscribersForm,
     IssueForm,
     SendIssueForm,
@@ -117,7 +117,7 @@ def subscriber(subscriber_id: int) -> ResponseReturnValue:
         "staff/newsletter/subscriber.html",
         subscriber=found,
         history=newsletter_service.consent_history(db.session(), found.id),
-        form=CsrfOnlyForm(),
+        form=ConfirmForm(),
     )
 
 
@@ -125,7 +125,7 @@ def subscriber(subscriber_id: int) -> ResponseReturnValue:
 @staff_required(StaffRole.EDITOR)
 def unsubscribe_subscriber(subscriber_id: int) -> ResponseReturnValue:
     """For requests that arrive by mail (the List-Unsubscribe mailto) or by phone."""
-    form = CsrfOnlyForm()
+    form = ConfirmForm()
     found = db.session().get(Subscriber, subscriber_id)
     if found is None:
         abort(404)
@@ -232,7 +232,7 @@ def _issue_page(
             issue=issue,
             form=form or IssueForm(data={"subject": issue.subject, "body": issue.body_markdown}),
             send_form=send_form or SendIssueForm(),
-            test_form=CsrfOnlyForm(),
+            test_form=ConfirmForm(),
             preview_text=text,
             confirmed=issues_service.confirmed_count(db.session()),
             progress=issues_service.issue_progress(db.session(), issue.id),
@@ -287,7 +287,7 @@ def preview_html(issue_id: int) -> Response:
 @staff_required(StaffRole.EDITOR)
 def send_test(issue_id: int) -> ResponseReturnValue:
     issue = _issue_or_404(issue_id)
-    if not CsrfOnlyForm().validate():
+    if not ConfirmForm().validate():
         abort(400)
     issues_service.send_test(db.session(), app_config(), issue, to=_staff().email)
     db.session().commit()
