@@ -60,7 +60,31 @@ def parse_amount_cents(raw: str) -> int:
     return int(value * 100)
 
 
-class SupportForm(FlaskForm):  # type: ignore[misc]
+class AmountLimits:
+    """For forms that take a gift: the configured smallest and largest amounts, one message each."""
+
+    amount_cents: int | None = None
+
+    def __init__(self, *args: Any, min_cents: int, max_cents: int, currency: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.min_cents = min_cents
+        self.max_cents = max_cents
+        self.currency = currency
+
+    def accept_amount(self, cents: int) -> None:
+        if cents < self.min_cents:
+            raise ValidationError(
+                f"The smallest gift we can take is {format_money(self.min_cents, self.currency)}."
+            )
+        if cents > self.max_cents:
+            raise ValidationError(
+                f"Online gifts can be up to {format_money(self.max_cents, self.currency)}. "
+                "For a larger gift, please write to us."
+            )
+        self.amount_cents = cents
+
+
+class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     frequency = RadioField(
         "How often",
         choices=[
@@ -84,13 +108,6 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
     source = HiddenField(validators=[Length(max=120)])
     variant = HiddenField(validators=[Length(max=12)])
 
-    amount_cents: int | None = None
-
-    def __init__(self, *args: Any, min_cents: int, max_cents: int, currency: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.min_cents = min_cents
-        self.max_cents = max_cents
-        self.currency = currency
 
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"once", "monthly", "annual"}:
@@ -115,16 +132,7 @@ class SupportForm(FlaskForm):  # type: ignore[misc]
                 raise ValueError(choice)
         except ValueError:
             raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
-        if cents < self.min_cents:
-            raise ValidationError(
-                f"The smallest gift we can take is {format_money(self.min_cents, self.currency)}."
-            )
-        if cents > self.max_cents:
-            raise ValidationError(
-                f"Online gifts can be up to {format_money(self.max_cents, self.currency)}. "
-                "For a larger gift, please write to us."
-            )
-        self.amount_cents = cents
+        self.accept_amount(cents)
 
     def validate_website(self, field: StringField) -> None:
         if field.data:
@@ -181,7 +189,7 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button and nothing else: the CSRF token is the whole form."""
 
 
-class ChangeGiftForm(FlaskForm):  # type: ignore[misc]
+class ChangeGiftForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     amount = StringField("Amount, in dollars", validators=[Length(max=20)])
     frequency = RadioField(
         "How often",
@@ -190,13 +198,6 @@ class ChangeGiftForm(FlaskForm):  # type: ignore[misc]
     )
     cover_fee = BooleanField("Add the card fee so all of my gift reaches the newsroom")
 
-    amount_cents: int | None = None
-
-    def __init__(self, *args: Any, min_cents: int, max_cents: int, currency: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.min_cents = min_cents
-        self.max_cents = max_cents
-        self.currency = currency
 
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"monthly", "annual"}:
@@ -207,15 +208,7 @@ class ChangeGiftForm(FlaskForm):  # type: ignore[misc]
             cents = parse_amount_cents(field.data or "")
         except ValueError:
             raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
-        if cents < self.min_cents:
-            raise ValidationError(
-                f"The smallest gift we can take is {format_money(self.min_cents, self.currency)}."
-            )
-        if cents > self.max_cents:
-            raise ValidationError(
-                f"Online gifts can be up to {format_money(self.max_cents, self.currency)}."
-            )
-        self.amount_cents = cents
+        self.accept_amount(cents)
 
 
 class PauseForm(FlaskForm):  # type: ignore[misc]
