@@ -108,7 +108,6 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     source = HiddenField(validators=[Length(max=120)])
     variant = HiddenField(validators=[Length(max=12)])
 
-
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"once", "monthly", "annual"}:
             raise ValidationError("Choose once, monthly or every year.")
@@ -197,7 +196,6 @@ class ChangeGiftForm(AmountLimits, FlaskForm):  # type: ignore[misc]
         validate_choice=False,
     )
     cover_fee = BooleanField("Add the card fee so all of my gift reaches the newsroom")
-
 
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"monthly", "annual"}:
