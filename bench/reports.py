@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from membership import create_app  # noqa: E402
 from membership.config import Config  # noqa: E402
+from membership.dates import first_of_month  # noqa: E402
 from membership.extensions import db  # noqa: E402
 from membership.models import Article, BannerVariant, Donation, StaffRole  # noqa: E402
 from membership.services import reports  # noqa: E402
@@ -185,9 +186,7 @@ def main() -> None:
         today = now.astimezone(zone).date()
         last_month_end = today.replace(day=1) - timedelta(days=1)
         monthly = reports.ReportRequest(last_month_end.replace(day=1), last_month_end, "day")
-        yearly = reports.ReportRequest(
-            reports.add_months(today.replace(day=1), -11), today, "month"
-        )
+        yearly = reports.ReportRequest(first_of_month(today, -11), today, "month")
 
         def baseline() -> object:
             return db.session.execute(select(func.count(), func.sum(Donation.amount_cents))).one()

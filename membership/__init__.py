@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 
-from membership.caching import PublicPageAwareSessionInterface
+from membership.caching import PublicPageAwareSessionInterface, content_fingerprint
 from membership.config import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +29,17 @@ def create_app(config: Config | None = None) -> Flask:
         config = Config.from_env(os.environ, app.instance_path)
     config.validate()
     _apply_config(app, config)
+    # Computed once at start: article ETags change with every deploy of templates, CSS or JS.
+    app.config["BUILD_FINGERPRINT"] = content_fingerprint(
+        [os.path.join(app.root_path, app.template_folder or ""), app.static_folder or ""],
+        _version(),
+    )
     app.session_interface = PublicPageAwareSessionInterface()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("membership").setLevel(logging.INFO if config.debug else logging.WARNING)
 
     from membership import auth, cli, errors, security
-    from membership.extensions import csrf, db, limiter, login_manager, migrate
+    from membership.extensions import csrf, db, limiter, login_manager, migrate, payments
 
     db.init_app(app)
     if config.database_url.startswith("sqlite"):
@@ -48,7 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from membership.payments.gateway import StripeGateway
 
-    app.extensions["stripe_gateway"] = StripeGateway(config)
+    payments.init_app(app, StripeGateway(config))
 
     from membership.blueprints import (
         account,
@@ -104,6 +110,13 @@ def _apply_config(app: Flask, config: Config) -> None:
     )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("membership")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
 def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("sqlite"):
         # A busy timeout lets concurrent writers wait instead of failing at once.
@@ -137,7 +150,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def _install_template_helpers(app: Flask, config: Config) -> None:
     from membership.formatting import format_date, format_money
+    from membership.frequency import frequency_words
 
-    app.jinja_env.globals.update(publication_name=config.publication_name, config_=config)
+    app.jinja_env.globals.update(
+        publication_name=config.publication_name, config_=config, frequency_words=frequency_words
+    )
     app.jinja_env.filters["money"] = lambda cents: format_money(cents, config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, make_response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,3 +49,36 @@ class PublicPageAwareSessionInterface(SecureCookieSessionInterface):
         if g.get("public_page") and not session.modified:
             return
         super().save_session(app, session, response)
+
+
+NO_STORE = "private, no-store"
+
+
+def set_no_store(response: Response) -> Response:
+    """Pages about one person (or one browser): no cache, shared or private, may keep them.
+    Use as a blueprint's `after_request` hook when every page of the blueprint is such a page."""
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def no_store(view: F) -> F:
+    """A view whose every response is `Cache-Control: private, no-store`."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        return set_no_store(make_response(view(*args, **kwargs)))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def content_fingerprint(folders: list[str], version: str) -> str:
+    """A short hash of every file under `folders` plus the app's version: it changes with any
+    deploy that changes what a page looks like, so validators (ETags) of old pages stop matching."""
+    digest = hashlib.sha256(version.encode())
+    for folder in folders:
+        root = Path(folder)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
-from membership.extensions import db
+from membership.extensions import db, payments
 from membership.models import NewsletterIssue, SubscriberStatus
 from membership.payments.gateway import PaymentProviderError
 from membership.services import articles as article_service
@@ -107,7 +107,7 @@ def stripe_sync(since_text: str | None) -> None:
             since = since.replace(tzinfo=UTC)
     else:
         since = datetime.now(UTC) - timedelta(days=3)
-    gateway = current_app.extensions["stripe_gateway"]
+    gateway = payments.gateway
     config = current_app.config["MEMBERSHIP"]
     try:
         report = sync_from_stripe(

@@ -29,6 +29,16 @@ def format_money(cents: int, currency: str = "usd", *, always_cents: bool = Fals
     return f"{sign}{symbol}{whole:,}"
 
 
+def decimal_amount(cents: int, currency: str) -> str:
+    """Minor units as a plain decimal for files (CSV): 1050 -> "10.50", yen 1000 -> "1000"."""
+    unit = minor_units(currency)
+    if unit == 1:
+        return str(cents)
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), unit)
+    return f"{sign}{whole}.{rest:02d}"
+
+
 def format_date(when: datetime | None, zone: ZoneInfo) -> str:
     if when is None:
         return ""

@@ -3,7 +3,6 @@
 from flask import current_app
 
 from membership.config import Config
-from membership.payments.gateway import StripeGateway
 
 
 def app_config() -> Config:
@@ -12,11 +11,3 @@ def app_config() -> Config:
     if not isinstance(config, Config):
         raise RuntimeError("the app was not built by create_app()")
     return config
-
-
-def stripe_gateway() -> StripeGateway:
-    """The app's one Stripe client (built in create_app)."""
-    gateway = current_app.extensions["stripe_gateway"]
-    if not isinstance(gateway, StripeGateway):
-        raise RuntimeError("the app was not built by create_app()")
-    return gateway

@@ -25,11 +25,12 @@ from flask_login import login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from membership.auth import signed_in_staff, signed_in_supporter
-from membership.blueprints import app_config, stripe_gateway
-from membership.extensions import db, limiter
-from membership.forms import (
+from membership.blueprints import app_config
+from membership.caching import set_no_store
+from membership.extensions import db, limiter, payments
+from membership.forms import ConfirmForm
+from membership.forms.account import (
     ChangeGiftForm,
-    ConfirmForm,
     DeleteAccountForm,
     PasswordSignInForm,
     PauseForm,
@@ -37,7 +38,8 @@ from membership.forms import (
     SetPasswordForm,
     SignInForm,
 )
-from membership.models import BillingInterval, SubscriberStatus, Subscription, Supporter, utcnow
+from membership.frequency import FREQUENCY_OF, INTERVAL_OF
+from membership.models import Frequency, SubscriberStatus, Subscription, Supporter, utcnow
 from membership.payments.gateway import PaymentProviderError
 from membership.services import accounts, newsletter, privacy
 from membership.services.accounts import AccountError, PendingChange, SignInLinkInvalid
@@ -50,19 +52,14 @@ SENT_TO_KEY = "sign_in_sent_to"
 PENDING_KEY = "account_pending"
 # After this long without the webhook, stop saying "updating" and say it is taking a while.
 PENDING_PATIENCE_SECONDS = 120
-FREQUENCY_OF_INTERVAL = {BillingInterval.MONTH: "monthly", BillingInterval.YEAR: "annual"}
-INTERVAL_OF_FREQUENCY = {"monthly": BillingInterval.MONTH, "annual": BillingInterval.YEAR}
 
 
 def now() -> datetime:
     return utcnow()
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Account pages are about one person: no shared cache may keep them.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+# Account pages are about one person: no shared cache may keep them.
+bp.after_request(set_no_store)
 
 
 @bp.errorhandler(TooManyRequests)
@@ -412,7 +409,7 @@ def _change_form(subscription: Subscription, *, formdata: bool) -> ChangeGiftFor
             "formdata": None,
             "data": {
                 "amount": f"{subscription.gift_cents / 100:.2f}".removesuffix(".00"),
-                "frequency": FREQUENCY_OF_INTERVAL[subscription.interval],
+                "frequency": FREQUENCY_OF[subscription.interval].value,
                 "cover_fee": subscription.fee_cents > 0,
             },
         }
@@ -499,10 +496,10 @@ def change_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
         subscription,
         lambda: accounts.change_gift(
             db.session(),
-            stripe_gateway(),
+            payments.gateway,
             subscription,
             gift_cents=gift_cents,
-            interval=INTERVAL_OF_FREQUENCY[form.frequency.data],
+            interval=INTERVAL_OF[Frequency(form.frequency.data)],
             cover_fee=bool(form.cover_fee.data),
             config=app_config(),
         ),
@@ -520,7 +517,7 @@ def pause_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnValu
     return _apply(
         supporter,
         subscription,
-        lambda: accounts.pause_gift(stripe_gateway(), subscription, months=months, now=now()),
+        lambda: accounts.pause_gift(payments.gateway, subscription, months=months, now=now()),
     )
 
 
@@ -540,7 +537,7 @@ def _confirmed_action(
 @supporter_required
 def resume_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnValue:
     return _confirmed_action(
-        supporter, subscription_id, lambda s: accounts.resume_gift(stripe_gateway(), s)
+        supporter, subscription_id, lambda s: accounts.resume_gift(payments.gateway, s)
     )
 
 
@@ -558,7 +555,7 @@ def cancel_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
     return _confirmed_action(
         supporter,
         subscription_id,
-        lambda s: accounts.cancel_gift_at_period_end(stripe_gateway(), s),
+        lambda s: accounts.cancel_gift_at_period_end(payments.gateway, s),
         template="account/cancel.html",
     )
 
@@ -567,7 +564,7 @@ def cancel_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
 @supporter_required
 def keep_gift(supporter: Supporter, subscription_id: int) -> ResponseReturnValue:
     return _confirmed_action(
-        supporter, subscription_id, lambda s: accounts.keep_gift(stripe_gateway(), s)
+        supporter, subscription_id, lambda s: accounts.keep_gift(payments.gateway, s)
     )
 
 
@@ -582,7 +579,7 @@ def update_card(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
     )
     try:
         url = accounts.card_update_url(
-            stripe_gateway(), supporter, subscription, return_url=return_url
+            payments.gateway, supporter, subscription, return_url=return_url
         )
     except AccountError as error:
         return _render_gift(supporter, subscription, status=400, error=str(error))
@@ -729,7 +726,7 @@ def delete_account(supporter: Supporter) -> ResponseReturnValue:
     if not form.validate():
         return _render_delete(supporter, form, status=400)
     try:
-        privacy.delete_account(db.session(), stripe_gateway(), supporter, now=now())
+        privacy.delete_account(db.session(), payments.gateway, supporter, now=now())
     except PaymentProviderError as error:
         db.session().rollback()
         return _render_delete(

@@ -18,9 +18,6 @@ from membership.services.banner import banner_version_columns, control_variant
 
 bp = Blueprint("articles", __name__)
 
-# Changes with every deploy of templates or code that shape the page.
-_BUILD = hashlib.sha256(__file__.encode()).hexdigest()[:8]
-
 
 @bp.get("/")
 @public_page
@@ -55,7 +52,7 @@ def _load_version(slug: str) -> PageVersion | None:
         return None
     article_id, updated_at, banner_updated, banner_count = row
     etag = hashlib.sha256(
-        f"{_BUILD}:{article_id}:{updated_at.isoformat()}:{banner_updated}:{banner_count}".encode()
+        f"{current_app.config['BUILD_FINGERPRINT']}:{article_id}:{updated_at.isoformat()}:{banner_updated}:{banner_count}".encode()
     ).hexdigest()[:32]
     return PageVersion(etag=etag, article_id=article_id)
 

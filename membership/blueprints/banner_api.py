@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
+from membership.caching import no_store
 from membership.extensions import db, limiter
 from membership.models import Article, utcnow
 from membership.services.accounts import is_current_supporter
@@ -53,6 +54,7 @@ def _today() -> datetime:
 
 
 @bp.get("/api/banner")
+@no_store
 @limiter.limit("120/minute")
 def banner() -> Response:
     config = app_config()
@@ -61,23 +63,21 @@ def banner() -> Response:
         db.session(), supporter, quiet_days=config.supporter_banner_quiet_days, now=utcnow()
     ):
         # The article page stays the same cached page for everyone; only this answer differs.
-        return _private(
-            jsonify(
-                show=False,
-                reason="supporter",
-                thanks={
-                    "headline": "Thank you for supporting us",
-                    "body": f"Readers like you keep {config.publication_name} independent. "
-                    "Your support is why this article is free for everyone.",
-                },
-            )
+        return jsonify(
+            show=False,
+            reason="supporter",
+            thanks={
+                "headline": "Thank you for supporting us",
+                "body": f"Readers like you keep {config.publication_name} independent. "
+                "Your support is why this article is free for everyone.",
+            },
         )
     if _hidden_until() > time.time():
-        return _private(jsonify(show=False, reason="dismissed"))
+        return jsonify(show=False, reason="dismissed")
     sticky = request.cookies.get(VARIANT_COOKIE, type=int)
     variant = choose_variant(active_variants(db.session()), sticky)
     if variant is None:
-        return _private(jsonify(show=False, reason="no_variant"))
+        return jsonify(show=False, reason="no_variant")
     copy = BannerCopy.of(variant)
     count_banner_event(
         db.session(),
@@ -106,10 +106,11 @@ def banner() -> Response:
         httponly=True,
         samesite="Lax",
     )
-    return _private(response)
+    return response
 
 
 @bp.get("/api/banner/pixel.gif")
+@no_store
 @limiter.limit("120/minute")
 def pixel() -> Response:
     """Counts an impression of the control variant for readers without JavaScript."""
@@ -123,9 +124,4 @@ def pixel() -> Response:
             impressions=1,
         )
         db.session().commit()
-    return _private(Response(_PIXEL, mimetype="image/gif"))
-
-
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return Response(_PIXEL, mimetype="image/gif")

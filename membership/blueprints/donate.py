@@ -8,10 +8,11 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from membership.blueprints import app_config, stripe_gateway
+from membership.blueprints import app_config
+from membership.caching import no_store
 from membership.config import Config
-from membership.extensions import db, limiter
-from membership.forms import SupportForm
+from membership.extensions import db, limiter, payments
+from membership.forms.support import SupportForm
 from membership.models import Article, DonationIntent, Frequency, IntentStatus
 from membership.payments.gateway import PaymentProviderError
 from membership.services.banner import control_variant, count_banner_event, variant_exists
@@ -136,7 +137,7 @@ def start_donation() -> ResponseReturnValue:
     try:
         intent = create_intent(session_db, choice, config)
         url = start_checkout(
-            session_db, stripe_gateway(), intent, config, source_slug=choice.source_slug
+            session_db, payments.gateway, intent, config, source_slug=choice.source_slug
         )
     except (PaymentProviderError, DonationError) as error:
         # Nothing half-recorded: the intent goes with the rollback.
@@ -177,6 +178,7 @@ def cancelled() -> ResponseReturnValue:
 
 
 @bp.get("/support/thanks")
+@no_store
 def thanks() -> ResponseReturnValue:
     """Shows the gift once a verified webhook recorded it; never trusts the query string."""
     intent_id = session.get(INTENT_KEY)
@@ -186,16 +188,12 @@ def thanks() -> ResponseReturnValue:
     )
     confirmed = donation is not None or subscription is not None
     processing = intent is not None and not confirmed and intent.status is IntentStatus.PENDING
-    response = Response(
-        render_template(
-            "donate/thanks.html",
-            intent=intent,
-            confirmed=confirmed,
-            donation=donation,
-            subscription=subscription,
-            processing=processing,
-            frequency_words=FREQUENCY_WORDS,
-        )
+    return render_template(
+        "donate/thanks.html",
+        intent=intent,
+        confirmed=confirmed,
+        donation=donation,
+        subscription=subscription,
+        processing=processing,
+        frequency_words=FREQUENCY_WORDS,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

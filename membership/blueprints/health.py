@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from membership.caching import no_store
 from membership.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -15,15 +16,12 @@ log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
+@no_store
 def healthz() -> tuple[Response, int]:
     try:
         db.session().execute(text("SELECT 1"))
     except SQLAlchemyError:
         log.warning("health check: database unavailable", exc_info=True)
         db.session().rollback()
-        response = jsonify(status="unavailable", database="unreachable")
-        response.headers["Cache-Control"] = "no-store"
-        return response, 503
-    response = jsonify(status="ok")
-    response.headers["Cache-Control"] = "no-store"
-    return response, 200
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok"), 200

@@ -22,10 +22,10 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from membership.blueprints import app_config
-from membership.caching import public_page
+from membership.caching import no_store, public_page
 from membership.config import Config
 from membership.extensions import csrf, db, limiter
-from membership.forms import ConfirmSubscriptionForm, SubscribeForm
+from membership.forms.newsletter import ConfirmSubscriptionForm, SubscribeForm
 from membership.services import newsletter as newsletter_service
 from membership.services.supporters import normalize_email
 
@@ -151,15 +151,14 @@ def check_inbox() -> ResponseReturnValue:
 
 
 def _bad_link(message: str) -> ResponseReturnValue:
-    response = Response(
+    return Response(
         render_template("newsletter/message.html", title="That link did not work", message=message),
         status=400,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/newsletter/confirm/<token>")
+@no_store
 def confirm_page(token: str) -> ResponseReturnValue:
     """A button, not an automatic confirmation: mail security scanners open every link in an
     email, and one would otherwise complete a sign-up a stranger started for someone else."""
@@ -184,11 +183,11 @@ def confirm_page(token: str) -> ResponseReturnValue:
             already=subscriber.status.value == "confirmed",
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @bp.post("/newsletter/confirm/<token>")
+@no_store
 @limiter.limit("30/minute")
 def confirm(token: str) -> ResponseReturnValue:
     form = ConfirmSubscriptionForm()
@@ -226,6 +225,7 @@ def _masked(address: str) -> str:
 
 
 @bp.get("/newsletter/unsubscribe/<token>")
+@no_store
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     try:
         subscriber = newsletter_service.subscriber_for_unsubscribe(
@@ -245,11 +245,11 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
             already=subscriber.status.value == "unsubscribed",
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @bp.post("/newsletter/unsubscribe/<token>")
+@no_store
 def unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click: mail providers POST "List-Unsubscribe=One-Click" here with no cookies;
     our own page's button posts here too. Either way the signed link is the authorisation."""
@@ -275,7 +275,6 @@ def unsubscribe(token: str) -> ResponseReturnValue:
             subscribe_again=True,
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -28,10 +28,22 @@ from markupsafe import Markup
 
 from membership import charts
 from membership.auth import signed_in_staff, staff_may, staff_required
-from membership.blueprints import app_config, stripe_gateway
-from membership.extensions import db
-from membership.formatting import format_money, minor_units
+from membership.blueprints import app_config
+from membership.caching import set_no_store
+from membership.dates import add_months, first_of_month
+from membership.extensions import db, payments
+from membership.formatting import decimal_amount, format_money
 from membership.forms import ConfirmForm
+from membership.forms.staff import (
+    ArticleForm,
+    ExportForm,
+    RefundForm,
+    ReportForm,
+    SearchForm,
+    StaffAddForm,
+    StaffChangeForm,
+    VariantForm,
+)
 from membership.models import (
     Article,
     ArticleStatus,
@@ -46,26 +58,13 @@ from membership.services import article_admin, audit, banner_admin, reports, sup
 from membership.services import staff as staff_service
 from membership.services.articles import ArticleDraft, ArticleError
 from membership.services.markdown import render_markdown
-from membership.staff_forms import (
-    ArticleForm,
-    ExportForm,
-    RefundForm,
-    ReportForm,
-    SearchForm,
-    StaffAddForm,
-    StaffChangeForm,
-    VariantForm,
-)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 EDITOR, FINANCE, ADMIN = StaffRole.EDITOR, StaffRole.FINANCE, StaffRole.ADMIN
 
 
-@bp.after_request
-def never_cache(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(set_no_store)
 
 
 @bp.context_processor
@@ -116,13 +115,11 @@ def dashboard() -> ResponseReturnValue:
     if sees_money:
         now = _now()
         board = reports.dashboard(db.session(), config.zone, now)
-        first = reports.add_months(reports.month_start(_today()), -11)
-        starts = [
-            reports.local_midnight(reports.add_months(first, k), config.zone) for k in range(12)
-        ]
+        first = first_of_month(_today(), -11)
+        starts = [reports.local_midnight(add_months(first, k), config.zone) for k in range(12)]
         instants = [*starts[1:], now]
         trend = reports.mrr_at(db.session(), instants)
-        labels = [reports.add_months(first, k).strftime("%b %Y") for k in range(12)]
+        labels = [add_months(first, k).strftime("%b %Y") for k in range(12)]
         context.update(
             board=board,
             trend=list(zip(labels, trend, strict=True)),
@@ -144,7 +141,7 @@ def dashboard() -> ResponseReturnValue:
 def _default_range() -> dict[str, Any]:
     today = _today()
     return {
-        "start": reports.add_months(reports.month_start(today), -11),
+        "start": first_of_month(today, -11),
         "end": today,
         "group": "month",
     }
@@ -215,14 +212,7 @@ def report() -> ResponseReturnValue:
 
 
 def _csv_money(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    unit = minor_units(app_config().currency)
-    if unit == 1:
-        return str(cents)
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), unit)
-    return f"{sign}{whole}.{rest:02d}"
+    return "" if cents is None else decimal_amount(cents, app_config().currency)
 
 
 def _csv_value(value: Any, money: bool) -> str:
@@ -591,7 +581,7 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
         try:
             supporter_admin.request_refund(
                 db.session(),
-                stripe_gateway(),
+                payments.gateway,
                 donation,
                 amount_cents=form.amount_cents,
                 reason=form.reason.data,

@@ -20,9 +20,10 @@ from wtforms.fields.choices import SelectChoice
 
 from membership.auth import signed_in_staff, staff_required
 from membership.blueprints import app_config
+from membership.caching import set_no_store
 from membership.extensions import db
-from membership.forms import (
-    ConfirmForm,
+from membership.forms import ConfirmForm
+from membership.forms.staff_newsletter import (
     ImportSubscribersForm,
     IssueForm,
     SendIssueForm,
@@ -38,10 +39,7 @@ bp = Blueprint("staff_newsletter", __name__, url_prefix="/staff/newsletter")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
-@bp.after_request
-def never_cache(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(set_no_store)
 
 
 def _staff() -> StaffMember:

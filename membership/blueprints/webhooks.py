@@ -7,8 +7,8 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from membership.blueprints import app_config, stripe_gateway
-from membership.extensions import csrf, db, limiter
+from membership.blueprints import app_config
+from membership.extensions import csrf, db, limiter, payments
 from membership.payments.events import receive_event, record_event_error
 from membership.payments.gateway import PaymentProviderError, WebhookSignatureError
 from membership.services.donations import EventNotReady
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def stripe_webhook() -> tuple[Response, int]:
     payload = request.get_data(cache=False)  # the raw bytes: verify before parsing anything
     try:
-        event = stripe_gateway().verify_webhook(
+        event = payments.gateway.verify_webhook(
             payload, request.headers.get("Stripe-Signature", "")
         )
     except WebhookSignatureError as error:
@@ -29,7 +29,7 @@ def stripe_webhook() -> tuple[Response, int]:
         return jsonify(error="invalid signature"), 400
     session = db.session()
     try:
-        outcome = receive_event(session, event, gateway=stripe_gateway(), config=app_config())
+        outcome = receive_event(session, event, gateway=payments.gateway, config=app_config())
         session.commit()
     except (EventNotReady, PaymentProviderError, SQLAlchemyError, LookupError, ValueError) as error:
         # Roll back everything the handler did; Stripe delivers the event again later.

@@ -7,7 +7,6 @@ import hashlib
 import io
 import re
 import secrets
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -22,12 +21,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.formatting import format_money, minor_units
+from membership.dates import add_months
+from membership.formatting import decimal_amount, format_money
+from membership.frequency import frequency_of, frequency_words
 from membership.models import (
     AccountKind,
     BillingInterval,
     Donation,
-    DonationKind,
     DonationStatus,
     EmailMessage,
     EmailStatus,
@@ -367,12 +367,6 @@ class Overview:
     frequency_of: dict[int, str] = field(default_factory=dict)
 
 
-def _add_months(when: datetime, months: int) -> datetime:
-    month_index = when.month - 1 + months
-    year, month = when.year + month_index // 12, month_index % 12 + 1
-    return when.replace(year=year, month=month, day=min(when.day, monthrange(year, month)[1]))
-
-
 def next_payment(subscription: Subscription) -> datetime | None:
     """When the card is next charged: the period end, or the first one after a pause."""
     if subscription.cancel_at_period_end or subscription.current_period_end is None:
@@ -384,7 +378,7 @@ def next_payment(subscription: Subscription) -> datetime | None:
         for _ in range(48):
             if when >= subscription.paused_until:
                 break
-            when = _add_months(when, step)
+            when = add_months(when, step)
     return when
 
 
@@ -419,9 +413,7 @@ def account_overview(session: Session, supporter: Supporter, *, zone: ZoneInfo) 
 
 
 def _frequency_label(donation: Donation, interval: BillingInterval | None) -> str:
-    if donation.kind is DonationKind.ONE_OFF:
-        return "One-off"
-    return "Annual" if interval is BillingInterval.YEAR else "Monthly"
+    return frequency_words(frequency_of(donation.kind, interval)).label
 
 
 def receipt_for(session: Session, supporter: Supporter, receipt_number: str) -> Donation | None:
@@ -490,15 +482,6 @@ def yearly_statement(
     return Statement(year, donations, totals)
 
 
-def _decimal(cents: int, currency: str) -> str:
-    unit = minor_units(currency)
-    if unit == 1:
-        return str(cents)
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), unit)
-    return f"{sign}{whole}.{rest:02d}"
-
-
 def statement_csv(statement: Statement, *, zone: ZoneInfo, frequencies: dict[int, str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -513,17 +496,17 @@ def statement_csv(statement: Statement, *, zone: ZoneInfo, frequencies: dict[int
                 d.receipt_number or "",
                 frequencies.get(d.id, ""),
                 status_label(d),
-                _decimal(d.amount_cents, d.currency),
-                _decimal(d.fee_cents, d.currency),
-                _decimal(d.refunded_cents, d.currency),
-                _decimal(net_cents(d), d.currency),
+                decimal_amount(d.amount_cents, d.currency),
+                decimal_amount(d.fee_cents, d.currency),
+                decimal_amount(d.refunded_cents, d.currency),
+                decimal_amount(net_cents(d), d.currency),
                 d.currency.upper(),
             ]
         )
     for currency, t in sorted(statement.totals.items()):
         writer.writerow(
-            ["total", "", "", "", _decimal(t.gift, currency), _decimal(t.fee, currency),
-             _decimal(t.refunded, currency), _decimal(t.net, currency), currency.upper()]
+            ["total", "", "", "", decimal_amount(t.gift, currency), decimal_amount(t.fee, currency),
+             decimal_amount(t.refunded, currency), decimal_amount(t.net, currency), currency.upper()]
         )  # fmt: skip
     return out.getvalue()
 
@@ -638,7 +621,7 @@ def pause_gift(
         raise AccountError("Only monthly gifts can be paused.")
     if subscription.paused_until is not None:
         raise AccountError("This gift is already paused.")
-    resumes_at = int(_add_months(now, months).timestamp())
+    resumes_at = int(add_months(now, months).timestamp())
     gateway.pause_subscription(subscription.stripe_subscription_id, resumes_at=resumes_at)
     return PendingChange(subscription.id, {"paused_until": resumes_at})
 

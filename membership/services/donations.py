@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
+from membership.frequency import INTERVAL_OF
 from membership.models import (
     Article,
     BannerVariant,
@@ -43,9 +44,6 @@ from membership.services.supporters import find_or_create_supporter, normalize_e
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
-
-INTERVAL_OF = {Frequency.MONTHLY: BillingInterval.MONTH, Frequency.ANNUAL: BillingInterval.YEAR}
-FREQUENCY_OF = {v: k for k, v in INTERVAL_OF.items()}
 
 
 class DonationError(ValueError):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from membership.dates import add_months
 from membership.models import (
     BannerStat,
     BillingInterval,
@@ -60,13 +61,6 @@ class HistoryCounts:
     refunds: int = 0
     disputes: int = 0
     intents: int = 0
-
-
-def _add_months(when: datetime, months: int) -> datetime:
-    index = when.year * 12 + when.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    day = min(when.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
-    return when.replace(year=year, month=month, day=day)
 
 
 class _Ids:
@@ -202,11 +196,11 @@ def generate(
         cancel_at_end = False
         k = 0
         while True:
-            due = _add_months(started, k * step)
+            due = add_months(started, k * step)
             if due > spec.now:
                 break
             if pause_at is not None and k == pause_at:
-                resume = _add_months(started, (k + pause_months) * step)
+                resume = add_months(started, (k + pause_months) * step)
                 if span_start is not None:
                     spans.append(
                         (span_start, due, monthly_cents(amount_gift + amount_fee, interval))
@@ -231,7 +225,7 @@ def generate(
                      variant_id=variant)  # fmt: skip
             k += 1
             if rng.random() < churn_hazard:
-                period_end = _add_months(started, k * step)
+                period_end = add_months(started, k * step)
                 canceled = min(period_end - timedelta(days=rng.randint(0, 20)), spec.now)
                 if period_end <= spec.now:
                     ended, status = period_end, "canceled"
@@ -247,7 +241,7 @@ def generate(
             "intent_id": intent_id, "amount_cents": amount_gift + amount_fee,
             "fee_cents": amount_fee, "currency": spec.currency,
             "interval": "year" if yearly else "month", "status": status,
-            "current_period_end": _add_months(started, k * step), "cancel_at_period_end": cancel_at_end,
+            "current_period_end": add_months(started, k * step), "cancel_at_period_end": cancel_at_end,
             "canceled_at": canceled, "ended_at": ended, "paused_until": paused_until,
             "source_article_id": article, "variant_id": variant, "started_at": started,
             "stripe_updated_at": None,

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from membership.forms import address_problem
+from membership.addresses import address_problem
 from membership.models import (
     ConsentEvent,
     ConsentKind,

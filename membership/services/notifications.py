@@ -10,17 +10,15 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.formatting import format_date, format_money
-from membership.models import Donation, DonationKind, Subscription, Supporter
+from membership.frequency import frequency_of, frequency_words
+from membership.models import Donation, Subscription, Supporter
 from membership.services.outbox import enqueue_email
 
 
 def _frequency_label(donation: Donation, session: Session) -> str:
-    if donation.kind is DonationKind.ONE_OFF or donation.subscription_id is None:
-        return "one-off gift"
-    subscription = session.get(Subscription, donation.subscription_id)
-    if subscription is not None and subscription.interval.value == "year":
-        return "annual gift"
-    return "monthly gift"
+    subscription = session.get(Subscription, donation.subscription_id or 0)
+    interval = subscription.interval if subscription is not None else None
+    return frequency_words(frequency_of(donation.kind, interval)).gift
 
 
 def queue_receipt(

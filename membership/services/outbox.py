@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from membership.emails.render import ComposedEmail
 from membership.emails.sender import (
     MailConnection,
     MailDeliveryError,
@@ -46,6 +47,27 @@ class DeliveryReport:
         return DeliveryReport(
             self.sent + other.sent, self.failed + other.failed, self.retried + other.retried
         )
+
+
+def queue_email(
+    session: Session,
+    email: ComposedEmail,
+    *,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage | None:
+    """Queue a message composed in `membership.emails`; None when `dedupe_key` was already used."""
+    return enqueue_email(
+        session,
+        kind=email.kind,
+        to=email.to,
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+        headers=email.headers,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
 
 
 def enqueue_email(

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import column
 from sqlalchemy.sql.selectable import CTE
 
+from membership.dates import first_of_month
 from membership.models import (
     Article,
     BannerStat,
@@ -73,16 +74,6 @@ class ReportError(ValueError):
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `zone`."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """The first of the month `months` after the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,7 @@ def make_buckets(start: date, end: date, grouping: str, zone: ZoneInfo) -> list[
         elif grouping == "week":
             next_first = first + timedelta(days=7 - first.weekday())
         else:
-            next_first = add_months(first, 1)
+            next_first = first_of_month(first, 1)
         last = min(next_first - timedelta(days=1), end)
         buckets.append(
             Bucket(
@@ -633,7 +624,7 @@ def cohorts(
     """Recurring supporters grouped by the local month their subscription first brought in
     money; `retained[k]` = how many of them were still giving at the end of month k (month 0
     is the start month; the current month is measured now)."""
-    months = make_buckets(month_start(first_month), last_month, "month", zone)
+    months = make_buckets(first_of_month(first_month), last_month, "month", zone)
     if not months:
         return []
     ends = [min(m.ends, now) for m in months if m.starts <= now]
@@ -844,8 +835,8 @@ def dashboard(session: Session, zone: ZoneInfo, now: datetime) -> Dashboard:
     """This month so far against last month (whole, and to the same day), MRR now, this month's
     recurring movements, one-off gifts, and what needs attention."""
     today = now.astimezone(zone).date()
-    this_first = month_start(today)
-    previous_first = add_months(this_first, -1)
+    this_first = first_of_month(today)
+    previous_first = first_of_month(today, -1)
     this_start = local_midnight(this_first, zone)
     previous_start = local_midnight(previous_first, zone)
     # "To the same day": as far into last month as we are into this one (clipped to its end).

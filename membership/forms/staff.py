@@ -20,7 +20,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from membership.forms import EMAIL_RE, parse_amount_cents
+from membership.addresses import EMAIL_RE
+from membership.forms import parse_amount_cents
 from membership.models import ArticleStatus, Frequency, StaffRole
 from membership.services.articles import SLUG_RE
 
