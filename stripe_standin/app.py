@@ -16,14 +16,10 @@ from stripe_standin import pages
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.forms import FormError, parse_nested
 from stripe_standin.ids import new_id
-from stripe_standin.state import (
-    COLLECTIONS,
-    JSON,
-    IdempotentEntry,
-    Store,
-    as_str,
-    format_amount,
-)
+from stripe_standin.money import format_amount
+from stripe_standin.params import as_str
+from stripe_standin.state import Store
+from stripe_standin.store import JSON, IdempotentEntry
 
 EXTENSION = "stripe_standin"
 
@@ -210,6 +206,25 @@ def _events_list(store: Store, params: JSON) -> tuple[int, JSON]:
 
     return 200, store.list_objects(store.events, params, "/v1/events", where)
 
+
+# Stripe's REST collection name -> object type (for generic retrieval).
+COLLECTIONS = {
+    "customers": "customer",
+    "checkout/sessions": "checkout.session",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription_item",
+    "invoices": "invoice",
+    "payment_intents": "payment_intent",
+    "charges": "charge",
+    "refunds": "refund",
+    "disputes": "dispute",
+    "prices": "price",
+    "products": "product",
+    "payment_methods": "payment_method",
+    "setup_intents": "setup_intent",
+    "billing_portal/sessions": "billing_portal.session",
+    "events": "event",
+}
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 

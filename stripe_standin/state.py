@@ -1,34 +1,21 @@
-"""In-memory Stripe state and the simulated business logic.
-
-Every public method expects the caller to hold :attr:`Store.lock`.
-Objects are kept as plain JSON-ready dicts in their Stripe shape (API version 2026-10-28).
-"""
+"""The simulated business logic on top of the core store (being split by resource)."""
 
 from __future__ import annotations
 
-import calendar
 import copy
-import json
-import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stripe_standin.errors import CardDeclined, StripeError, not_found
+from stripe_standin import store as core
+from stripe_standin.clock import INTERVAL_MONTHS, add_months, now
+from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.ids import new_id
-from stripe_standin.webhooks import Deliverer, Delivery, DeliveryResult
+from stripe_standin.money import format_amount
+from stripe_standin.params import as_bool, as_dict, as_int, as_str, merge_metadata
+from stripe_standin.store import JSON, diff_top_level
 
-JSON = dict[str, Any]
-
-API_VERSION = "2026-10-28.endive"
 SESSION_LIFETIME = 24 * 3600
 RETRY_AFTER = 3 * 24 * 3600
-INTERVAL_MONTHS = {"month": 1, "year": 12}
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd"}
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "chf": "CHF "}
 
 # Test cards: form value -> (last4, succeeds)
 CARDS: dict[str, tuple[str, bool]] = {
@@ -40,302 +27,14 @@ CARDS: dict[str, tuple[str, bool]] = {
     "4000000000000002": ("0002", False),
 }
 
-# Stripe's REST collection name -> object type (for generic retrieval and expansion).
-COLLECTIONS = {
-    "customers": "customer",
-    "checkout/sessions": "checkout.session",
-    "subscriptions": "subscription",
-    "subscription_items": "subscription_item",
-    "invoices": "invoice",
-    "payment_intents": "payment_intent",
-    "charges": "charge",
-    "refunds": "refund",
-    "disputes": "dispute",
-    "prices": "price",
-    "products": "product",
-    "payment_methods": "payment_method",
-    "setup_intents": "setup_intent",
-    "billing_portal/sessions": "billing_portal.session",
-    "events": "event",
-}
-
-
-def now() -> int:
-    return int(time.time())
-
-
-def add_months(ts: int, months: int) -> int:
-    """Add calendar months to a UTC timestamp, clamping the day to the month's end."""
-    dt = datetime.fromtimestamp(ts, UTC)
-    index = dt.month - 1 + months
-    year, month = dt.year + index // 12, index % 12 + 1
-    day = min(dt.day, calendar.monthrange(year, month)[1])
-    return int(dt.replace(year=year, month=month, day=day).timestamp())
-
-
-def format_amount(amount: int, currency: str) -> str:
-    cur = currency.lower()
-    number = f"{amount:,}" if cur in ZERO_DECIMAL else f"{amount / 100:,.2f}"
-    symbol = SYMBOLS.get(cur)
-    return f"{symbol}{number}" if symbol else f"{number} {cur.upper()}"
-
 
 def _empty_address() -> JSON:
     keys = ("city", "country", "line1", "line2", "postal_code", "state")
     return dict.fromkeys(keys)
 
 
-# -- parameter helpers --------------------------------------------------------------------------
-
-
-def as_dict(value: Any, param: str) -> JSON:
-    if value is None or value == "":
-        return {}
-    if not isinstance(value, dict):
-        raise StripeError(f"Invalid object: {param} must be a hash", param=param)
-    return value
-
-
-def as_int(value: Any, param: str, *, positive: bool = False, minimum: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise StripeError(f"Invalid integer: {value}", param=param)
-    if isinstance(value, int):
-        result = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        result = int(value.strip())
-    else:
-        raise StripeError(f"Invalid integer: {value}", param=param)
-    if positive and result <= 0:
-        raise StripeError(f"Invalid {param}: must be greater than 0", param=param)
-    if minimum is not None and result < minimum:
-        raise StripeError(f"Invalid {param}: must be at least {minimum}", param=param)
-    return result
-
-
-def as_bool(value: Any, param: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise StripeError(f"Invalid boolean: {value}", param=param)
-
-
-def as_str(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise StripeError(f"Invalid string: {param}", param=param)
-    return value
-
-
-def merge_metadata(current: JSON, update: Any, param: str = "metadata") -> JSON:
-    """Stripe metadata semantics: ``""`` clears all, a key set to ``""`` is removed."""
-    if update == "":
-        return {}
-    if not isinstance(update, dict):
-        raise StripeError("Invalid object: metadata must be a hash", param=param)
-    merged = dict(current)
-    for key, value in update.items():
-        if not isinstance(value, str):
-            value = json.dumps(value) if not isinstance(value, int | float) else str(value)
-        if value == "":
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
-
-
-def diff_top_level(before: JSON, after: JSON) -> JSON:
-    """Old values of the top-level fields that changed (``previous_attributes``)."""
-    return {key: before.get(key) for key in after if before.get(key) != after.get(key)}
-
-
-@dataclass
-class IdempotentEntry:
-    method: str
-    path: str
-    fingerprint: str
-    status: int
-    body: str
-
-
-class Store:
-    """All simulated Stripe state. Guard every use with ``store.lock``."""
-
-    def __init__(
-        self,
-        public_url: str,
-        webhook_url: str | None = None,
-        webhook_secret: str | None = None,
-        deliverer: Deliverer | None = None,
-    ) -> None:
-        self.lock = threading.RLock()
-        self.public_url = public_url.rstrip("/")
-        self.webhook_url = webhook_url
-        self.webhook_secret = webhook_secret
-        self.deliveries_enabled = True
-        self.deliverer = deliverer or Deliverer()
-        self.deliverer.on_result = self._delivered
-        self.latency_ms = 0
-        self.fail_next = 0
-        self.reset()
-
-    def reset(self) -> None:
-        self.objects: dict[str, JSON] = {}
-        self.by_kind: dict[str, list[str]] = defaultdict(list)
-        self.events: list[JSON] = []
-        self.idempotency: dict[str, IdempotentEntry] = {}
-        # Private (non-Stripe) data per object id.
-        self.private: dict[str, JSON] = defaultdict(dict)
-        self.latency_ms = 0
-        self.fail_next = 0
-        self.deliveries_enabled = True
-
-    # -- storage ------------------------------------------------------------------------------
-    def add(self, obj: JSON) -> JSON:
-        self.objects[obj["id"]] = obj
-        self.by_kind[obj["object"]].append(obj["id"])
-        return obj
-
-    def get(self, kind: str, object_id: str, param: str = "id") -> JSON:
-        obj = self.objects.get(object_id)
-        if obj is None or obj.get("object") != kind:
-            raise not_found(kind, object_id, param)
-        return obj
-
-    def all(self, kind: str) -> list[JSON]:
-        return [self.objects[i] for i in self.by_kind.get(kind, [])]
-
-    def base(self, kind: str, prefix: str, *, metadata: JSON | None = None) -> JSON:
-        obj: JSON = {"id": new_id(prefix), "object": kind, "created": now(), "livemode": False}
-        if metadata is not None:
-            obj["metadata"] = metadata
-        return obj
-
-    # -- events & webhooks ----------------------------------------------------------------------
-    def emit(self, event_type: str, obj: JSON, previous: JSON | None = None) -> JSON:
-        data: JSON = {"object": copy.deepcopy(obj)}
-        if previous:
-            data["previous_attributes"] = copy.deepcopy(previous)
-        deliver = bool(self.deliveries_enabled and self.webhook_url and self.webhook_secret)
-        event: JSON = {
-            "id": new_id("evt"),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": now(),
-            "data": data,
-            "livemode": False,
-            "pending_webhooks": 1 if deliver else 0,
-            "request": {"id": None, "idempotency_key": None},
-            "type": event_type,
-        }
-        self.events.append(event)
-        self.objects[event["id"]] = event
-        if deliver:
-            self.deliver(event, count=False)
-        return event
-
-    def _delivered(self, result: DeliveryResult) -> None:
-        """Delivery-thread callback: a delivered event no longer has a pending webhook."""
-        if result.ok:
-            with self.lock:
-                event = self.objects.get(result.event_id)
-                if event is not None and event.get("pending_webhooks"):
-                    event["pending_webhooks"] -= 1
-
-    def deliver(self, event: JSON, *, count: bool = True) -> bool:
-        """Queue one event for the configured endpoint; False if none is configured."""
-        if not (self.webhook_url and self.webhook_secret):
-            return False
-        if count:
-            event["pending_webhooks"] += 1
-        body = json.dumps(event, indent=2)
-        self.deliverer.enqueue(Delivery(event["id"], self.webhook_url, self.webhook_secret, body))
-        return True
-
-    # -- listing & expansion --------------------------------------------------------------------
-    def list_objects(
-        self,
-        items: list[JSON],
-        params: JSON,
-        url: str,
-        where: Callable[[JSON], bool] | None = None,
-    ) -> JSON:
-        """Stripe list semantics: newest first, created filters, cursor paging, limit."""
-        limit = as_int(params.get("limit", 10), "limit")
-        if not 1 <= limit <= 100:
-            raise StripeError("Invalid limit: must be between 1 and 100", param="limit")
-        created = params.get("created")
-        bounds: JSON = {}
-        if isinstance(created, dict):
-            bounds = {op: as_int(v, f"created[{op}]") for op, v in created.items()}
-        elif created not in (None, ""):
-            bounds = {"eq": as_int(created, "created")}
-        checks: dict[str, Callable[[int, int], bool]] = {
-            "gt": lambda c, b: c > b,
-            "gte": lambda c, b: c >= b,
-            "lt": lambda c, b: c < b,
-            "lte": lambda c, b: c <= b,
-            "eq": lambda c, b: c == b,
-        }
-        selected = [
-            obj
-            for obj in reversed(items)
-            if (where is None or where(obj))
-            and all(checks[op](obj["created"], b) for op, b in bounds.items() if op in checks)
-        ]
-        start_after = params.get("starting_after")
-        end_before = params.get("ending_before")
-        ids = [obj["id"] for obj in selected]
-        if start_after:
-            if start_after not in ids:
-                if start_after not in self.objects:
-                    raise not_found("object", str(start_after), "starting_after")
-                selected = []
-            else:
-                selected = selected[ids.index(start_after) + 1 :]
-            page, has_more = selected[:limit], len(selected) > limit
-        elif end_before:
-            if end_before not in ids:
-                if end_before not in self.objects:
-                    raise not_found("object", str(end_before), "ending_before")
-                selected = []
-            else:
-                selected = selected[: ids.index(end_before)]
-            page, has_more = selected[-limit:], len(selected) > limit
-        else:
-            page, has_more = selected[:limit], len(selected) > limit
-        expand = [p[5:] for p in self.expand_paths(params) if p.startswith("data.")]
-        data = [self.render(obj, expand) for obj in page]
-        return {"object": "list", "data": data, "has_more": has_more, "url": url}
-
-    @staticmethod
-    def expand_paths(params: JSON) -> list[str]:
-        raw = params.get("expand", [])
-        if isinstance(raw, str):
-            raw = [raw]
-        if isinstance(raw, dict):
-            raw = list(raw.values())
-        return [p for p in raw if isinstance(p, str)]
-
-    def render(self, obj: JSON, expand: list[str] | None = None) -> JSON:
-        """A deep copy of ``obj`` with the requested ``expand`` paths replaced by objects."""
-        out = copy.deepcopy(obj)
-        for path in expand or []:
-            out = self._expand(out, path.split("."))
-        return out
-
-    def _expand(self, value: Any, parts: list[str]) -> Any:
-        if isinstance(value, list):
-            return [self._expand(v, parts) for v in value]
-        if not isinstance(value, dict) or not parts:
-            return value
-        key, rest = parts[0], parts[1:]
-        if key not in value:
-            return value
-        child = value[key]
-        if isinstance(child, str) and child in self.objects:
-            child = copy.deepcopy(self.objects[child])
-        value[key] = self._expand(child, rest) if rest else child
-        return value
+class Store(core.Store):
+    """The core store plus the simulated resources."""
 
     # -- customers ----------------------------------------------------------------------------
     def create_customer(self, params: JSON, *, emit: bool = True) -> JSON:
