@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template_string, request
 
+from stripe_standin import cards
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.money import format_amount
 from stripe_standin.state import Store
@@ -284,7 +285,7 @@ def register(app: Flask, store: Store) -> None:
             portal = find("portal", pid)
             customer = store.objects[portal["customer"]]
             try:
-                pm, _seti = store.save_card(customer, card, None, {})
+                pm, _seti = cards.save_card(store, customer, card, None, {})
             except StripeError as exc:
                 return render_portal(portal, _failed_status(exc), exc.message)
             store.recover_subscriptions(customer, pm, None)
@@ -297,7 +298,7 @@ def register(app: Flask, store: Store) -> None:
             invoice = find("invoice", iid)
             try:
                 customer = store.objects[invoice["customer"]]
-                pm = store.create_payment_method(card, customer["id"], customer["email"])
+                pm = cards.create_payment_method(store, card, customer["id"], customer["email"])
                 if not store.pay_invoice(invoice, pm["id"]):
                     return render_invoice(invoice, 402, DECLINED)
             except StripeError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from stripe_standin import customers
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.state import Store
@@ -39,13 +40,13 @@ def _retrieve(kind: str) -> Handler:
 
 
 def _customers_create(store: Store, params: JSON) -> tuple[int, JSON]:
-    return 200, store.render(store.create_customer(params))
+    return 200, store.render(customers.create(store, params))
 
 
 def _customers_update(store: Store, params: JSON, cid: str) -> tuple[int, JSON]:
     cust = store.get("customer", cid)
     params = {k: v for k, v in params.items() if k != "expand"}
-    return 200, store.render(store.update_customer(cust, params), store.expand_paths(params))
+    return 200, store.render(customers.update(store, cust, params), store.expand_paths(params))
 
 
 def _customers_list(store: Store, params: JSON) -> tuple[int, JSON]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
+from stripe_standin import cards, customers, prices
 from stripe_standin import store as core
 from stripe_standin.clock import INTERVAL_MONTHS, add_months, now
 from stripe_standin.errors import CardDeclined, StripeError
@@ -17,255 +17,11 @@ from stripe_standin.store import JSON, diff_top_level
 SESSION_LIFETIME = 24 * 3600
 RETRY_AFTER = 3 * 24 * 3600
 
-# Test cards: form value -> (last4, succeeds)
-CARDS: dict[str, tuple[str, bool]] = {
-    "success": ("4242", True),
-    "4242": ("4242", True),
-    "4242424242424242": ("4242", True),
-    "decline": ("0002", False),
-    "0002": ("0002", False),
-    "4000000000000002": ("0002", False),
-}
-
-
-def _empty_address() -> JSON:
-    keys = ("city", "country", "line1", "line2", "postal_code", "state")
-    return dict.fromkeys(keys)
-
 
 class Store(core.Store):
     """The core store plus the simulated resources."""
 
-    # -- customers ----------------------------------------------------------------------------
-    def create_customer(self, params: JSON, *, emit: bool = True) -> JSON:
-        cust = self.base("customer", "cus", metadata={})
-        cust.update(
-            {
-                "address": None,
-                "balance": 0,
-                "currency": None,
-                "default_source": None,
-                "delinquent": False,
-                "description": None,
-                "email": None,
-                "invoice_prefix": new_id("x", 8)[2:].upper(),
-                "invoice_settings": {
-                    "custom_fields": None,
-                    "default_payment_method": None,
-                    "footer": None,
-                    "rendering_options": None,
-                },
-                "name": None,
-                "next_invoice_sequence": 1,
-                "phone": None,
-                "preferred_locales": [],
-                "shipping": None,
-                "tax_exempt": "none",
-                "test_clock": None,
-            }
-        )
-        self._apply_customer_params(cust, params)
-        self.add(cust)
-        if emit:
-            self.emit("customer.created", cust)
-        return cust
-
-    def _apply_customer_params(self, cust: JSON, params: JSON) -> None:
-        for field in ("email", "name", "phone", "description"):
-            if field in params:
-                value = as_str(params[field], field)
-                cust[field] = value or None
-        if "address" in params:
-            address = params["address"]
-            if address == "":
-                cust["address"] = None
-            else:
-                merged = cust["address"] or _empty_address()
-                for key, value in as_dict(address, "address").items():
-                    if key not in merged:
-                        raise StripeError(
-                            f"Received unknown parameter: address[{key}]", param=f"address[{key}]"
-                        )
-                    merged[key] = value or None
-                cust["address"] = merged
-        if "metadata" in params:
-            cust["metadata"] = merge_metadata(cust["metadata"], params["metadata"])
-        if "invoice_settings" in params:
-            settings = as_dict(params["invoice_settings"], "invoice_settings")
-            if "default_payment_method" in settings:
-                pm_id = as_str(settings["default_payment_method"], "default_payment_method")
-                if pm_id:
-                    pm = self.get(
-                        "payment_method", pm_id, "invoice_settings[default_payment_method]"
-                    )
-                    pm["customer"] = cust["id"]
-                cust["invoice_settings"]["default_payment_method"] = pm_id or None
-
-    def update_customer(self, cust: JSON, params: JSON) -> JSON:
-        before = copy.deepcopy(cust)
-        self._apply_customer_params(cust, params)
-        previous = diff_top_level(before, cust)
-        if previous:
-            self.emit("customer.updated", cust, previous)
-        return cust
-
-    def find_customer_by_email(self, email: str) -> JSON | None:
-        for cust in reversed(self.all("customer")):
-            if (cust.get("email") or "").lower() == email.lower() and not cust.get("deleted"):
-                return cust
-        return None
-
-    # -- catalog -------------------------------------------------------------------------------
-    def create_product(self, name: str) -> JSON:
-        product = self.base("product", "prod", metadata={})
-        product.update(
-            {
-                "active": True,
-                "default_price": None,
-                "description": None,
-                "images": [],
-                "marketing_features": [],
-                "name": name,
-                "package_dimensions": None,
-                "shippable": None,
-                "statement_descriptor": None,
-                "tax_code": None,
-                "type": "service",
-                "unit_label": None,
-                "updated": now(),
-                "url": None,
-            }
-        )
-        return self.add(product)
-
-    def create_price(self, price_data: JSON, param: str, *, recurring_required: bool) -> JSON:
-        """Create a Price from inline ``price_data`` (``product`` id or ``product_data``)."""
-        currency = price_data.get("currency")
-        if not currency or not isinstance(currency, str):
-            raise StripeError("Missing required param: currency.", param=f"{param}[currency]")
-        if "unit_amount" not in price_data:
-            raise StripeError("Missing required param: unit_amount.", param=f"{param}[unit_amount]")
-        unit_amount = as_int(price_data["unit_amount"], f"{param}[unit_amount]", positive=True)
-        recurring_in = price_data.get("recurring")
-        recurring: JSON | None = None
-        if recurring_in not in (None, ""):
-            rec = as_dict(recurring_in, f"{param}[recurring]")
-            interval = rec.get("interval")
-            if interval not in INTERVAL_MONTHS:
-                raise StripeError(
-                    "Invalid recurring[interval]: must be one of month or year",
-                    param=f"{param}[recurring][interval]",
-                )
-            count = as_int(rec.get("interval_count", 1), f"{param}[recurring][interval_count]")
-            if count != 1:
-                raise StripeError(
-                    "The stand-in only supports interval_count=1",
-                    param=f"{param}[recurring][interval_count]",
-                )
-            recurring = {
-                "interval": interval,
-                "interval_count": 1,
-                "meter": None,
-                "trial_period_days": None,
-                "usage_type": "licensed",
-            }
-        if recurring_required and recurring is None:
-            raise StripeError(
-                "Subscription prices need recurring[interval] (month or year).",
-                param=f"{param}[recurring][interval]",
-            )
-        if not recurring_required and recurring is not None:
-            raise StripeError(
-                "You specified `payment` mode but passed a recurring price. Either switch to "
-                "`subscription` mode or use only one-time prices.",
-                param=param,
-            )
-        if price_data.get("product"):
-            product = self.get("product", as_str(price_data["product"], "product"), param)
-        else:
-            product_data = as_dict(price_data.get("product_data"), f"{param}[product_data]")
-            name = product_data.get("name")
-            if not name or not isinstance(name, str):
-                raise StripeError(
-                    "Missing required param: product_data[name].",
-                    param=f"{param}[product_data][name]",
-                )
-            product = self.create_product(name)
-        price = self.base("price", "price", metadata={})
-        price.update(
-            {
-                "active": True,
-                "billing_scheme": "per_unit",
-                "currency": currency.lower(),
-                "custom_unit_amount": None,
-                "lookup_key": None,
-                "nickname": None,
-                "product": product["id"],
-                "recurring": recurring,
-                "tax_behavior": "unspecified",
-                "tiers_mode": None,
-                "transform_quantity": None,
-                "type": "recurring" if recurring else "one_time",
-                "unit_amount": unit_amount,
-                "unit_amount_decimal": str(unit_amount),
-            }
-        )
-        if product["default_price"] is None:
-            product["default_price"] = price["id"]
-        return self.add(price)
-
-    def product_name(self, price: JSON) -> str:
-        product = self.objects.get(price["product"])
-        return str(product["name"]) if product else "Item"
-
-    # -- payment methods, intents, charges -----------------------------------------------------
-    def card_for(self, card: str) -> tuple[str, bool]:
-        key = (card or "success").strip().replace(" ", "").lower()
-        if key not in CARDS:
-            raise StripeError(f"Unknown test card: {card!r}", param="card")
-        return CARDS[key]
-
-    def create_payment_method(self, card: str, customer: str | None, email: str | None) -> JSON:
-        last4, _ok = self.card_for(card)
-        pm = self.base("payment_method", "pm", metadata={})
-        year = datetime.now(UTC).year + 3
-        pm.update(
-            {
-                "allow_redisplay": "unspecified",
-                "billing_details": {
-                    "address": _empty_address(),
-                    "email": email,
-                    "name": None,
-                    "phone": None,
-                    "tax_id": None,
-                },
-                "card": {
-                    "brand": "visa",
-                    "checks": {
-                        "address_line1_check": None,
-                        "address_postal_code_check": None,
-                        "cvc_check": "pass",
-                    },
-                    "country": "US",
-                    "display_brand": "visa",
-                    "exp_month": 12,
-                    "exp_year": year,
-                    "fingerprint": f"standin{last4}",
-                    "funding": "credit",
-                    "last4": last4,
-                    "networks": {"available": ["visa"], "preferred": None},
-                    "wallet": None,
-                },
-                "customer": customer,
-                "type": "card",
-            }
-        )
-        return self.add(pm)
-
-    def pm_succeeds(self, pm_id: str | None) -> bool:
-        pm = self.objects.get(pm_id or "")
-        return bool(pm and pm["card"]["last4"] != "0002")
-
+    # -- payment intents, charges ----------------------------------------------------------------
     def create_payment_intent(
         self, amount: int, currency: str, customer: str | None, metadata: JSON, description: str
     ) -> JSON:
@@ -320,13 +76,7 @@ class Store(core.Store):
                 "application_fee": None,
                 "application_fee_amount": None,
                 "balance_transaction": new_id("txn") if succeeded else None,
-                "billing_details": {
-                    "address": _empty_address(),
-                    "email": email,
-                    "name": None,
-                    "phone": None,
-                    "tax_id": None,
-                },
+                "billing_details": cards.billing_details(email),
                 "calculated_statement_descriptor": "STANDIN NEWSROOM",
                 "captured": succeeded,
                 "currency": pi["currency"],
@@ -387,7 +137,7 @@ class Store(core.Store):
         self, pi: JSON, pm: JSON, email: str | None, *, force_decline: bool = False
     ) -> bool:
         """Charge ``pm`` for ``pi``; emit the PaymentIntent/Charge events; True on success."""
-        succeeded = self.pm_succeeds(pm["id"]) and not force_decline
+        succeeded = cards.pm_succeeds(self, pm["id"]) and not force_decline
         ch = self.create_charge(pi, pm, email, succeeded)
         pi["latest_charge"] = ch["id"]
         pi["payment_method"] = pm["id"]
@@ -460,7 +210,8 @@ class Store(core.Store):
                     if (price["recurring"] is not None) != (mode == "subscription"):
                         raise StripeError(f"Price does not match mode {mode}", param=param)
                 elif item.get("price_data"):
-                    price = self.create_price(
+                    price = prices.create(
+                        self,
                         as_dict(item["price_data"], f"{param}[price_data]"),
                         f"{param}[price_data]",
                         recurring_required=mode == "subscription",
@@ -575,7 +326,7 @@ class Store(core.Store):
                     "amount_tax": 0,
                     "amount_total": total,
                     "currency": price["currency"],
-                    "description": self.product_name(price),
+                    "description": prices.product_name(self, price),
                     "price": copy.deepcopy(price),
                     "quantity": li["quantity"],
                 }
@@ -586,7 +337,7 @@ class Store(core.Store):
     def session_summary(self, session: JSON) -> JSON:
         """What the hosted page shows: product names, amount, frequency."""
         items = self.private[session["id"]].get("line_items", [])
-        names = [self.product_name(self.objects[li["price"]]) for li in items]
+        names = [prices.product_name(self, self.objects[li["price"]]) for li in items]
         interval = None
         if items:
             recurring = self.objects[items[0]["price"]]["recurring"]
@@ -612,10 +363,10 @@ class Store(core.Store):
             return self.get("customer", customer_id, "customer")
         if not email:
             raise StripeError("Enter your email address.", param="email")
-        found = self.find_customer_by_email(email)
+        found = customers.find_by_email(self, email)
         if found is not None:
             return found
-        return self.create_customer({"email": email})
+        return customers.create(self, {"email": email})
 
     def pay_session(self, session: JSON, card: str, email: str | None) -> JSON:
         """Simulate the customer submitting the hosted page. Raises CardDeclined."""
@@ -625,7 +376,7 @@ class Store(core.Store):
                 param="session",
                 code="checkout_session_not_open",
             )
-        _last4, succeeds = self.card_for(card)
+        _last4, succeeds = cards.lookup(card)
         email = (email or "").strip() or session["customer_email"]
         if session["customer"] and not email:
             email = self.get("customer", session["customer"])["email"]
@@ -677,12 +428,12 @@ class Store(core.Store):
             )
             session["payment_intent"] = pi["id"]
         if not succeeds:
-            pm = self.create_payment_method(card, None, email)
+            pm = cards.create_payment_method(self, card, None, email)
             self.attempt_payment(pi, pm, email)
             raise CardDeclined("Your card was declined. Try another card.")
         customer = self._customer_for(session["customer"], email)
         pi["customer"] = customer["id"]
-        pm = self.create_payment_method(card, None, email)
+        pm = cards.create_payment_method(self, card, None, email)
         self.attempt_payment(pi, pm, email)
         self._complete_session(session, customer, email)
         return session
@@ -690,7 +441,7 @@ class Store(core.Store):
     def _pay_subscription_session(self, session: JSON, card: str, email: str | None) -> JSON:
         private = self.private[session["id"]]
         customer = self._customer_for(session["customer"], email)
-        pm = self.create_payment_method(card, customer["id"], email)
+        pm = cards.create_payment_method(self, card, customer["id"], email)
         self.emit("payment_method.attached", pm)
         item = private["line_items"][0]
         sub = self.create_subscription(
@@ -710,46 +461,13 @@ class Store(core.Store):
         private = self.private[session["id"]]
         customer = self._customer_for(session["customer"], email)
         metadata = private.get("setup_metadata", {})
-        pm, seti = self.save_card(customer, card, email, metadata)
+        pm, seti = cards.save_card(self, customer, card, email, metadata)
         session["setup_intent"] = seti["id"]
         self._complete_session(session, customer, email)
         self.recover_subscriptions(customer, pm, metadata.get("subscription_id"))
         return session
 
     # -- saving cards (setup mode, portal) --------------------------------------------------------
-    def save_card(
-        self, customer: JSON, card: str, email: str | None, metadata: JSON
-    ) -> tuple[JSON, JSON]:
-        _last4, succeeds = self.card_for(card)
-        if not succeeds:
-            raise CardDeclined("Your card was declined. Try another card.")
-        pm = self.create_payment_method(card, customer["id"], email or customer["email"])
-        seti = self.base("setup_intent", "seti", metadata=dict(metadata))
-        seti.update(
-            {
-                "application": None,
-                "automatic_payment_methods": None,
-                "cancellation_reason": None,
-                "client_secret": f"{seti['id']}_secret_{new_id('x')[2:]}",
-                "customer": customer["id"],
-                "description": None,
-                "last_setup_error": None,
-                "latest_attempt": None,
-                "mandate": None,
-                "next_action": None,
-                "on_behalf_of": None,
-                "payment_method": pm["id"],
-                "payment_method_types": ["card"],
-                "single_use_mandate": None,
-                "status": "succeeded",
-                "usage": "off_session",
-            }
-        )
-        self.add(seti)
-        self.emit("setup_intent.succeeded", seti)
-        self.emit("payment_method.attached", pm)
-        self.update_customer(customer, {"invoice_settings": {"default_payment_method": pm["id"]}})
-        return pm, seti
 
     def recover_subscriptions(self, customer: JSON, pm: JSON, subscription_id: Any) -> None:
         """Make ``pm`` the default of past_due subscriptions and retry their open invoices."""
@@ -969,7 +687,8 @@ class Store(core.Store):
                 )
             item = matching[0]
             if entry.get("price_data"):
-                price = self.create_price(
+                price = prices.create(
+                    self,
                     as_dict(entry["price_data"], f"{param}[price_data]"),
                     f"{param}[price_data]",
                     recurring_required=True,
@@ -1077,7 +796,7 @@ class Store(core.Store):
         invoice = self.base("invoice", "in", metadata={})
         created = invoice["created"]
         interval = price["recurring"]["interval"]
-        name = self.product_name(price)
+        name = prices.product_name(self, price)
         line = {
             "id": new_id("il"),
             "object": "line_item",
@@ -1284,7 +1003,7 @@ class Store(core.Store):
                 param="payment_method",
                 code="invoice_no_payment_method_types",
             )
-        if not self.pm_succeeds(pm_id):
+        if not cards.pm_succeeds(self, pm_id):
             self.fail_invoice(invoice, pm_id)
             return False
         pi = self._invoice_pi(invoice)
