@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from stripe_standin import disputes
 from stripe_standin.errors import StripeError
 from stripe_standin.responses import json_response
 from stripe_standin.state import Store
@@ -90,11 +91,11 @@ def register(app: Flask, store: Store) -> None:
         return store.render(store.renew(store.get("subscription", sid), fail=True))
 
     def dispute(cid: str) -> JSON:
-        return store.render(store.create_dispute(store.get("charge", cid), body()))
+        return store.render(disputes.create(store, store.get("charge", cid), body()))
 
     def close_dispute(did: str) -> JSON:
         status = str(body().get("status", ""))
-        return store.render(store.close_dispute(store.get("dispute", did), status))
+        return store.render(disputes.close(store, store.get("dispute", did), status))
 
     def faults() -> JSON:
         data = body()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import customers
+from stripe_standin import customers, refunds
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.state import Store
@@ -130,7 +130,7 @@ def _invoices_pay(store: Store, params: JSON, iid: str) -> tuple[int, JSON]:
 
 
 def _refunds_create(store: Store, params: JSON) -> tuple[int, JSON]:
-    return 200, store.render(store.create_refund(params))
+    return 200, store.render(refunds.create(store, params))
 
 
 def _portal_create(store: Store, params: JSON) -> tuple[int, JSON]:

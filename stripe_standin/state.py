@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from stripe_standin import cards, customers, prices
+from stripe_standin import cards, charges, customers, prices
 from stripe_standin import store as core
 from stripe_standin.clock import INTERVAL_MONTHS, add_months, now
 from stripe_standin.errors import CardDeclined, StripeError
@@ -20,148 +20,6 @@ RETRY_AFTER = 3 * 24 * 3600
 
 class Store(core.Store):
     """The core store plus the simulated resources."""
-
-    # -- payment intents, charges ----------------------------------------------------------------
-    def create_payment_intent(
-        self, amount: int, currency: str, customer: str | None, metadata: JSON, description: str
-    ) -> JSON:
-        pi = self.base("payment_intent", "pi", metadata=dict(metadata))
-        pi.update(
-            {
-                "amount": amount,
-                "amount_capturable": 0,
-                "amount_details": {"tip": {}},
-                "amount_received": 0,
-                "application": None,
-                "application_fee_amount": None,
-                "automatic_payment_methods": None,
-                "canceled_at": None,
-                "cancellation_reason": None,
-                "capture_method": "automatic",
-                "client_secret": f"{new_id('pi')}_secret_{new_id('x')[2:]}",
-                "confirmation_method": "automatic",
-                "currency": currency,
-                "customer": customer,
-                "description": description,
-                "last_payment_error": None,
-                "latest_charge": None,
-                "next_action": None,
-                "on_behalf_of": None,
-                "payment_method": None,
-                "payment_method_options": {},
-                "payment_method_types": ["card"],
-                "processing": None,
-                "receipt_email": None,
-                "review": None,
-                "setup_future_usage": None,
-                "shipping": None,
-                "statement_descriptor": None,
-                "statement_descriptor_suffix": None,
-                "status": "requires_payment_method",
-                "transfer_data": None,
-                "transfer_group": None,
-            }
-        )
-        return self.add(pi)
-
-    def create_charge(self, pi: JSON, pm: JSON, email: str | None, succeeded: bool) -> JSON:
-        ch = self.base("charge", "ch", metadata=dict(pi["metadata"]))
-        amount = pi["amount"]
-        ch.update(
-            {
-                "amount": amount,
-                "amount_captured": amount if succeeded else 0,
-                "amount_refunded": 0,
-                "application": None,
-                "application_fee": None,
-                "application_fee_amount": None,
-                "balance_transaction": new_id("txn") if succeeded else None,
-                "billing_details": cards.billing_details(email),
-                "calculated_statement_descriptor": "STANDIN NEWSROOM",
-                "captured": succeeded,
-                "currency": pi["currency"],
-                "customer": pi["customer"],
-                "description": pi["description"],
-                "disputed": False,
-                "failure_balance_transaction": None,
-                "failure_code": None if succeeded else "card_declined",
-                "failure_message": None if succeeded else "Your card was declined.",
-                "fraud_details": {},
-                "outcome": {
-                    "network_status": "approved_by_network" if succeeded else "declined_by_network",
-                    "reason": None if succeeded else "generic_decline",
-                    "risk_level": "normal",
-                    "seller_message": "Payment complete." if succeeded else "The bank declined.",
-                    "type": "authorized" if succeeded else "issuer_declined",
-                },
-                "paid": succeeded,
-                "payment_intent": pi["id"],
-                "payment_method": pm["id"],
-                "payment_method_details": {
-                    "card": {
-                        "brand": "visa",
-                        "country": "US",
-                        "exp_month": pm["card"]["exp_month"],
-                        "exp_year": pm["card"]["exp_year"],
-                        "funding": "credit",
-                        "last4": pm["card"]["last4"],
-                        "network": "visa",
-                    },
-                    "type": "card",
-                },
-                "receipt_email": email,
-                "receipt_number": None,
-                "receipt_url": None,
-                "refunded": False,
-                "refunds": {
-                    "object": "list",
-                    "data": [],
-                    "has_more": False,
-                    "total_count": 0,
-                    "url": "",
-                },
-                "review": None,
-                "shipping": None,
-                "source_transfer": None,
-                "statement_descriptor": None,
-                "statement_descriptor_suffix": None,
-                "status": "succeeded" if succeeded else "failed",
-                "transfer_data": None,
-                "transfer_group": None,
-            }
-        )
-        ch["refunds"]["url"] = f"/v1/charges/{ch['id']}/refunds"
-        return self.add(ch)
-
-    def attempt_payment(
-        self, pi: JSON, pm: JSON, email: str | None, *, force_decline: bool = False
-    ) -> bool:
-        """Charge ``pm`` for ``pi``; emit the PaymentIntent/Charge events; True on success."""
-        succeeded = cards.pm_succeeds(self, pm["id"]) and not force_decline
-        ch = self.create_charge(pi, pm, email, succeeded)
-        pi["latest_charge"] = ch["id"]
-        pi["payment_method"] = pm["id"]
-        pi["receipt_email"] = email
-        if succeeded:
-            pi["status"] = "succeeded"
-            pi["amount_received"] = pi["amount"]
-            pi["last_payment_error"] = None
-            self.emit("payment_intent.succeeded", pi)
-            self.emit("charge.succeeded", ch)
-        else:
-            pi["status"] = "requires_payment_method"
-            pi["last_payment_error"] = {
-                "charge": ch["id"],
-                "code": "card_declined",
-                "decline_code": "generic_decline",
-                "message": "Your card was declined.",
-                "payment_method": copy.deepcopy(pm),
-                "type": "card_error",
-            }
-            pi["payment_method"] = None
-            self.emit("payment_intent.payment_failed", pi)
-            self.emit("charge.failed", ch)
-        return succeeded
 
     # -- checkout sessions -----------------------------------------------------------------------
     def create_checkout_session(self, params: JSON) -> JSON:
@@ -419,7 +277,8 @@ class Store(core.Store):
             description = private.get("payment_intent_description") or ", ".join(
                 self.session_summary(session)["names"]
             )
-            pi = self.create_payment_intent(
+            pi = charges.create_payment_intent(
+                self,
                 session["amount_total"],
                 session["currency"],
                 None,
@@ -429,12 +288,12 @@ class Store(core.Store):
             session["payment_intent"] = pi["id"]
         if not succeeds:
             pm = cards.create_payment_method(self, card, None, email)
-            self.attempt_payment(pi, pm, email)
+            charges.attempt_payment(self, pi, pm, email)
             raise CardDeclined("Your card was declined. Try another card.")
         customer = self._customer_for(session["customer"], email)
         pi["customer"] = customer["id"]
         pm = cards.create_payment_method(self, card, None, email)
-        self.attempt_payment(pi, pm, email)
+        charges.attempt_payment(self, pi, pm, email)
         self._complete_session(session, customer, email)
         return session
 
@@ -967,8 +826,8 @@ class Store(core.Store):
             if invoice["billing_reason"] == "subscription_create"
             else "Subscription update"
         )
-        pi = self.create_payment_intent(
-            invoice["amount_due"], invoice["currency"], invoice["customer"], {}, description
+        pi = charges.create_payment_intent(
+            self, invoice["amount_due"], invoice["currency"], invoice["customer"], {}, description
         )
         private["payment_intent"] = pi["id"]
         invoice["payments"]["data"].insert(
@@ -1008,7 +867,7 @@ class Store(core.Store):
             return False
         pi = self._invoice_pi(invoice)
         pi["customer"] = invoice["customer"]
-        self.attempt_payment(pi, self.objects[pm_id], invoice["customer_email"])
+        charges.attempt_payment(self, pi, self.objects[pm_id], invoice["customer_email"])
         invoice["status"] = "paid"
         invoice["amount_paid"] = invoice["amount_due"]
         invoice["amount_remaining"] = 0
@@ -1039,8 +898,8 @@ class Store(core.Store):
         pi = self._invoice_pi(invoice)
         pi["customer"] = invoice["customer"]
         if pm_id and pm_id in self.objects:
-            self.attempt_payment(
-                pi, self.objects[pm_id], invoice["customer_email"], force_decline=True
+            charges.attempt_payment(
+                self, pi, self.objects[pm_id], invoice["customer_email"], force_decline=True
             )
         invoice["attempted"] = True
         invoice["attempt_count"] += 1
@@ -1049,133 +908,6 @@ class Store(core.Store):
         sub_id = self.invoice_subscription(invoice)
         if sub_id and sub_id in self.objects:
             self.objects[sub_id]["status"] = "past_due"
-
-    # -- refunds and disputes --------------------------------------------------------------------
-    def create_refund(self, params: JSON) -> JSON:
-        if params.get("charge"):
-            ch = self.get("charge", as_str(params["charge"], "charge"), "charge")
-        elif params.get("payment_intent"):
-            pi = self.get(
-                "payment_intent",
-                as_str(params["payment_intent"], "payment_intent"),
-                "payment_intent",
-            )
-            if not pi["latest_charge"] or pi["status"] != "succeeded":
-                raise StripeError(
-                    f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
-                    param="payment_intent",
-                )
-            ch = self.objects[pi["latest_charge"]]
-        else:
-            raise StripeError("Missing required param: charge.", param="charge")
-        if not ch["paid"]:
-            raise StripeError("This charge was not paid and cannot be refunded.", param="charge")
-        if ch["disputed"]:
-            raise StripeError(
-                f"Charge {ch['id']} has been charged back; cannot issue a refund.",
-                param="charge",
-                code="charge_disputed",
-            )
-        remaining = ch["amount"] - ch["amount_refunded"]
-        if remaining <= 0:
-            raise StripeError(
-                f"Charge {ch['id']} has already been refunded.",
-                param="charge",
-                code="charge_already_refunded",
-            )
-        amount = remaining
-        if params.get("amount") not in (None, ""):
-            amount = as_int(params["amount"], "amount", positive=True)
-        if amount > remaining:
-            raise StripeError(
-                f"Refund amount ({format_amount(amount, ch['currency'])}) is greater than "
-                f"unrefunded amount on charge ({format_amount(remaining, ch['currency'])})",
-                param="amount",
-                code="amount_too_large",
-            )
-        reason = params.get("reason") or None
-        if reason not in (None, "duplicate", "fraudulent", "requested_by_customer"):
-            raise StripeError("Invalid reason", param="reason")
-        refund = self.base("refund", "re", metadata=merge_metadata({}, params.get("metadata", {})))
-        refund.update(
-            {
-                "amount": amount,
-                "balance_transaction": new_id("txn"),
-                "charge": ch["id"],
-                "currency": ch["currency"],
-                "destination_details": {
-                    "card": {"reference_status": "pending", "type": "refund"},
-                    "type": "card",
-                },
-                "payment_intent": ch["payment_intent"],
-                "reason": reason,
-                "receipt_number": None,
-                "source_transfer_reversal": None,
-                "status": "succeeded",
-                "transfer_reversal": None,
-            }
-        )
-        self.add(refund)
-        before = copy.deepcopy(ch)
-        ch["amount_refunded"] += amount
-        ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-        ch["refunds"]["data"].insert(0, copy.deepcopy(refund))
-        ch["refunds"]["total_count"] = len(ch["refunds"]["data"])
-        self.emit("charge.refunded", ch, diff_top_level(before, ch))
-        self.emit("refund.created", refund)
-        return refund
-
-    def create_dispute(self, ch: JSON, params: JSON) -> JSON:
-        if not ch["paid"]:
-            raise StripeError("Only paid charges can be disputed.", param="charge")
-        if ch["disputed"]:
-            raise StripeError("This charge is already disputed.", param="charge")
-        amount = ch["amount"] - ch["amount_refunded"]
-        if params.get("amount") is not None:
-            amount = as_int(params["amount"], "amount", positive=True)
-        dispute = self.base("dispute", "dp", metadata={})
-        dispute.update(
-            {
-                "amount": amount,
-                "balance_transactions": [],
-                "charge": ch["id"],
-                "currency": ch["currency"],
-                "enhanced_eligibility_types": [],
-                "evidence": {},
-                "evidence_details": {
-                    "due_by": now() + 7 * 24 * 3600,
-                    "enhanced_eligibility": {},
-                    "has_evidence": False,
-                    "past_due": False,
-                    "submission_count": 0,
-                },
-                "is_charge_refundable": False,
-                "payment_intent": ch["payment_intent"],
-                "payment_method_details": {
-                    "card": {
-                        "brand": "visa",
-                        "case_type": "chargeback",
-                        "network_reason_code": "10.4",
-                    },
-                    "type": "card",
-                },
-                "reason": str(params.get("reason") or "fraudulent"),
-                "status": "needs_response",
-            }
-        )
-        self.add(dispute)
-        ch["disputed"] = True
-        self.emit("charge.dispute.created", dispute)
-        return dispute
-
-    def close_dispute(self, dispute: JSON, status: str) -> JSON:
-        if status not in ("won", "lost"):
-            raise StripeError("status must be won or lost", param="status")
-        if dispute["status"] in ("won", "lost"):
-            raise StripeError("This dispute is already closed.", param="dispute")
-        dispute["status"] = status
-        self.emit("charge.dispute.closed", dispute)
-        return dispute
 
     # -- billing portal --------------------------------------------------------------------------
     def create_portal_session(self, params: JSON) -> JSON:
