@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template_string, request
 
-from stripe_standin import cards
+from stripe_standin import cards, subscriptions
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.money import format_amount
 from stripe_standin.state import Store
@@ -220,7 +220,7 @@ def register(app: Flask, store: Store) -> None:
         for sub in store.all("subscription"):
             if sub["customer"] != customer["id"]:
                 continue
-            price = store.first_item(sub)["price"]
+            price = subscriptions.first_item(sub)["price"]
             subs.append(
                 {
                     "amount": format_amount(price["unit_amount"], price["currency"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import customers, refunds
+from stripe_standin import customers, refunds, subscriptions
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.state import Store
@@ -79,7 +79,7 @@ def _subscriptions_list(store: Store, params: JSON) -> tuple[int, JSON]:
     def where(s: JSON) -> bool:
         if customer and s["customer"] != customer:
             return False
-        if price and store.first_item(s)["price"]["id"] != price:
+        if price and subscriptions.first_item(s)["price"]["id"] != price:
             return False
         if status == "all":
             return True
@@ -91,12 +91,12 @@ def _subscriptions_list(store: Store, params: JSON) -> tuple[int, JSON]:
 
 
 def _subscriptions_update(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
-    sub = store.update_subscription(store.get("subscription", sid), params)
+    sub = subscriptions.update(store, store.get("subscription", sid), params)
     return 200, store.render(sub, store.expand_paths(params))
 
 
 def _subscriptions_cancel(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
-    return 200, store.render(store.cancel_subscription(store.get("subscription", sid)))
+    return 200, store.render(subscriptions.cancel(store, store.get("subscription", sid)))
 
 
 def _invoices_list(store: Store, params: JSON) -> tuple[int, JSON]:
@@ -120,7 +120,7 @@ def _invoices_pay(store: Store, params: JSON, iid: str) -> tuple[int, JSON]:
     if pm_id is None:
         sub_id = store.invoice_subscription(invoice)
         if sub_id and sub_id in store.objects:
-            pm_id = store.default_pm_for(store.objects[sub_id])
+            pm_id = subscriptions.default_payment_method(store, store.objects[sub_id])
     if pm_id is None:
         cust = store.objects[invoice["customer"]]
         pm_id = cust["invoice_settings"]["default_payment_method"]
