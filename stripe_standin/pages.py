@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template_string, request
 
-from stripe_standin import cards, subscriptions
+from stripe_standin import cards, invoices, subscriptions
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.money import format_amount
 from stripe_standin.state import Store
@@ -299,7 +299,7 @@ def register(app: Flask, store: Store) -> None:
             try:
                 customer = store.objects[invoice["customer"]]
                 pm = cards.create_payment_method(store, card, customer["id"], customer["email"])
-                if not store.pay_invoice(invoice, pm["id"]):
+                if not invoices.pay(store, invoice, pm["id"]):
                     return render_invoice(invoice, 402, DECLINED)
             except StripeError as exc:
                 return render_invoice(invoice, 400, exc.message)

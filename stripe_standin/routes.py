@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import customers, refunds, subscriptions
+from stripe_standin import customers, invoices, refunds, subscriptions
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.state import Store
@@ -106,7 +106,7 @@ def _invoices_list(store: Store, params: JSON) -> tuple[int, JSON]:
 
     def where(inv: JSON) -> bool:
         return (
-            (not sub or store.invoice_subscription(inv) == sub)
+            (not sub or invoices.subscription_id(inv) == sub)
             and (not customer or inv["customer"] == customer)
             and (not status or inv["status"] == status)
         )
@@ -118,13 +118,13 @@ def _invoices_pay(store: Store, params: JSON, iid: str) -> tuple[int, JSON]:
     invoice = store.get("invoice", iid)
     pm_id = params.get("payment_method") or None
     if pm_id is None:
-        sub_id = store.invoice_subscription(invoice)
+        sub_id = invoices.subscription_id(invoice)
         if sub_id and sub_id in store.objects:
             pm_id = subscriptions.default_payment_method(store, store.objects[sub_id])
     if pm_id is None:
         cust = store.objects[invoice["customer"]]
         pm_id = cust["invoice_settings"]["default_payment_method"]
-    if not store.pay_invoice(invoice, pm_id):
+    if not invoices.pay(store, invoice, pm_id):
         raise CardDeclined()
     return 200, store.render(invoice, store.expand_paths(params))
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from stripe_standin import cards, charges, customers, prices, subscriptions
+from stripe_standin import cards, charges, customers, invoices, prices, subscriptions
 from stripe_standin import store as core
 from stripe_standin.clock import INTERVAL_MONTHS, add_months, now
 from stripe_standin.errors import CardDeclined, StripeError
-from stripe_standin.ids import new_id
 from stripe_standin.money import format_amount
 from stripe_standin.params import as_dict, as_int, as_str, merge_metadata
 from stripe_standin.store import JSON, diff_top_level
 
 SESSION_LIFETIME = 24 * 3600
-RETRY_AFTER = 3 * 24 * 3600
 
 
 class Store(core.Store):
@@ -308,9 +306,9 @@ class Store(core.Store):
         )
         sub["metadata"] = dict(private.get("subscription_metadata", {}))
         self.emit("customer.subscription.created", sub)
-        invoice = self.create_invoice(sub, "subscription_create")
-        self.finalize_invoice(invoice)
-        self.pay_invoice(invoice, pm["id"])
+        invoice = invoices.create(self, sub, "subscription_create")
+        invoices.finalize(self, invoice)
+        invoices.pay(self, invoice, pm["id"])
         session["subscription"] = sub["id"]
         session["invoice"] = invoice["id"]
         self._complete_session(session, customer, email)
@@ -340,29 +338,15 @@ class Store(core.Store):
             before = copy.deepcopy(sub)
             sub["default_payment_method"] = pm["id"]
             for invoice in self.all("invoice"):
-                if invoice["status"] == "open" and self.invoice_subscription(invoice) == sub["id"]:
-                    self.pay_invoice(invoice, pm["id"], update_subscription=False)
-            if not self.open_invoices(sub["id"]):
+                if invoice["status"] == "open" and invoices.subscription_id(invoice) == sub["id"]:
+                    invoices.pay(self, invoice, pm["id"], update_subscription=False)
+            if not invoices.open_for_subscription(self, sub["id"]):
                 sub["status"] = "active"
             previous = diff_top_level(before, sub)
             if previous:
                 self.emit("customer.subscription.updated", sub, previous)
 
     # -- subscriptions ---------------------------------------------------------------------------
-
-    def open_invoices(self, sub_id: str) -> list[JSON]:
-        return [
-            inv
-            for inv in self.all("invoice")
-            if inv["status"] == "open" and self.invoice_subscription(inv) == sub_id
-        ]
-
-    @staticmethod
-    def invoice_subscription(invoice: JSON) -> str | None:
-        parent = invoice.get("parent") or {}
-        details = parent.get("subscription_details") or {}
-        sub_id = details.get("subscription")
-        return sub_id if isinstance(sub_id, str) else None
 
     def _advance_period(self, sub: JSON) -> tuple[int, int, int]:
         """Move the item's period forward; returns (old_start, new_start, new_end)."""
@@ -394,27 +378,29 @@ class Store(core.Store):
         ):
             sub["pause_collection"] = pause = None
         old_start, new_start, new_end = self._advance_period(sub)
-        invoice = self.create_invoice(sub, "subscription_cycle", period=(old_start, new_start))
+        invoice = invoices.create(self, sub, "subscription_cycle", period=(old_start, new_start))
         if pause and not fail:
             behavior = pause["behavior"]
             if behavior == "void":
-                self.finalize_invoice(invoice)
-                self._void_invoice(invoice)
+                invoices.finalize(self, invoice)
+                invoices.void(self, invoice)
             elif behavior == "mark_uncollectible":
-                self.finalize_invoice(invoice)
+                invoices.finalize(self, invoice)
                 invoice["status"] = "uncollectible"
                 invoice["status_transitions"]["marked_uncollectible_at"] = now()
                 invoice["amount_remaining"] = invoice["amount_due"]
                 self.emit("invoice.marked_uncollectible", invoice)
             # keep_as_draft: the invoice stays a draft
         else:
-            self.finalize_invoice(invoice)
+            invoices.finalize(self, invoice)
             pm_id = subscriptions.default_payment_method(self, sub)
             if fail:
-                self.fail_invoice(invoice, pm_id)
+                invoices.fail(self, invoice, pm_id)
             else:
-                self.pay_invoice(invoice, pm_id, update_subscription=False)
-                if sub["status"] == "past_due" and not self.open_invoices(sub["id"]):
+                invoices.pay(self, invoice, pm_id, update_subscription=False)
+                if sub["status"] == "past_due" and not invoices.open_for_subscription(
+                    self, sub["id"]
+                ):
                     sub["status"] = "active"
         previous = diff_top_level(before, sub)
         if previous:
@@ -422,269 +408,6 @@ class Store(core.Store):
         return invoice
 
     # -- invoices --------------------------------------------------------------------------------
-    def create_invoice(
-        self, sub: JSON, billing_reason: str, period: tuple[int, int] | None = None
-    ) -> JSON:
-        item = subscriptions.first_item(sub)
-        price = item["price"]
-        amount = price["unit_amount"] * item["quantity"]
-        cust = self.get("customer", sub["customer"])
-        invoice = self.base("invoice", "in", metadata={})
-        created = invoice["created"]
-        interval = price["recurring"]["interval"]
-        name = prices.product_name(self, price)
-        line = {
-            "id": new_id("il"),
-            "object": "line_item",
-            "amount": amount,
-            "currency": price["currency"],
-            "description": (
-                f"{item['quantity']} × {name} "
-                f"(at {format_amount(price['unit_amount'], price['currency'])} / {interval})"
-            ),
-            "discount_amounts": [],
-            "discountable": True,
-            "discounts": [],
-            "invoice": invoice["id"],
-            "livemode": False,
-            "metadata": dict(sub["metadata"]),
-            "parent": {
-                "invoice_item_details": None,
-                "subscription_item_details": {
-                    "invoice_item": None,
-                    "proration": False,
-                    "proration_details": {"credited_items": None},
-                    "subscription": sub["id"],
-                    "subscription_item": item["id"],
-                },
-                "type": "subscription_item_details",
-            },
-            "period": {"end": item["current_period_end"], "start": item["current_period_start"]},
-            "pretax_credit_amounts": [],
-            "pricing": {
-                "price_details": {"price": price["id"], "product": price["product"]},
-                "type": "price_details",
-                "unit_amount_decimal": str(price["unit_amount"]),
-            },
-            "quantity": item["quantity"],
-            "subtotal": amount,
-            "taxes": [],
-        }
-        start, end = period or (created, created)
-        invoice.update(
-            {
-                "account_country": "US",
-                "account_name": "Stand-in Newsroom",
-                "amount_due": amount,
-                "amount_overpaid": 0,
-                "amount_paid": 0,
-                "amount_remaining": amount,
-                "amount_shipping": 0,
-                "application": None,
-                "attempt_count": 0,
-                "attempted": False,
-                "auto_advance": True,
-                "automatic_tax": {"enabled": False, "liability": None, "status": None},
-                "automatically_finalizes_at": None,
-                "billing_reason": billing_reason,
-                "collection_method": "charge_automatically",
-                "currency": price["currency"],
-                "custom_fields": None,
-                "customer": cust["id"],
-                "customer_address": cust["address"],
-                "customer_email": cust["email"],
-                "customer_name": cust["name"],
-                "customer_phone": cust["phone"],
-                "customer_shipping": None,
-                "customer_tax_exempt": "none",
-                "customer_tax_ids": [],
-                "default_payment_method": None,
-                "default_source": None,
-                "default_tax_rates": [],
-                "description": None,
-                "discounts": [],
-                "due_date": None,
-                "effective_at": None,
-                "ending_balance": None,
-                "footer": None,
-                "from_invoice": None,
-                "hosted_invoice_url": None,
-                "invoice_pdf": None,
-                "issuer": {"type": "self"},
-                "last_finalization_error": None,
-                "latest_revision": None,
-                "lines": {
-                    "object": "list",
-                    "data": [line],
-                    "has_more": False,
-                    "total_count": 1,
-                    "url": f"/v1/invoices/{invoice['id']}/lines",
-                },
-                "next_payment_attempt": None,
-                "number": None,
-                "on_behalf_of": None,
-                "parent": {
-                    "quote_details": None,
-                    "subscription_details": {
-                        "metadata": dict(sub["metadata"]),
-                        "subscription": sub["id"],
-                    },
-                    "type": "subscription_details",
-                },
-                "payment_settings": {
-                    "default_mandate": None,
-                    "payment_method_options": None,
-                    "payment_method_types": None,
-                },
-                "payments": {
-                    "object": "list",
-                    "data": [],
-                    "has_more": False,
-                    "total_count": 0,
-                    "url": f"/v1/invoice_payments?invoice={invoice['id']}",
-                },
-                "period_end": end,
-                "period_start": start,
-                "post_payment_credit_notes_amount": 0,
-                "pre_payment_credit_notes_amount": 0,
-                "receipt_number": None,
-                "rendering": None,
-                "shipping_cost": None,
-                "shipping_details": None,
-                "starting_balance": 0,
-                "statement_descriptor": None,
-                "status": "draft",
-                "status_transitions": {
-                    "finalized_at": None,
-                    "marked_uncollectible_at": None,
-                    "paid_at": None,
-                    "voided_at": None,
-                },
-                "subtotal": amount,
-                "subtotal_excluding_tax": amount,
-                "test_clock": None,
-                "total": amount,
-                "total_discount_amounts": [],
-                "total_excluding_tax": amount,
-                "total_pretax_credit_amounts": [],
-                "total_taxes": [],
-                "webhooks_delivered_at": None,
-            }
-        )
-        self.add(invoice)
-        sub["latest_invoice"] = invoice["id"]
-        self.emit("invoice.created", invoice)
-        return invoice
-
-    def finalize_invoice(self, invoice: JSON) -> None:
-        cust = self.objects[invoice["customer"]]
-        invoice["status"] = "open"
-        invoice["number"] = f"{cust['invoice_prefix']}-{cust['next_invoice_sequence']:04d}"
-        cust["next_invoice_sequence"] += 1
-        invoice["effective_at"] = now()
-        invoice["status_transitions"]["finalized_at"] = now()
-        invoice["hosted_invoice_url"] = f"{self.public_url}/invoice/{invoice['id']}"
-        self.emit("invoice.finalized", invoice)
-
-    def _void_invoice(self, invoice: JSON) -> None:
-        invoice["status"] = "void"
-        invoice["amount_remaining"] = 0
-        invoice["status_transitions"]["voided_at"] = now()
-        invoice["next_payment_attempt"] = None
-        self.emit("invoice.voided", invoice)
-
-    def _invoice_pi(self, invoice: JSON) -> JSON:
-        private = self.private[invoice["id"]]
-        if "payment_intent" in private:
-            pi: JSON = self.objects[private["payment_intent"]]
-            return pi
-        description = (
-            "Subscription creation"
-            if invoice["billing_reason"] == "subscription_create"
-            else "Subscription update"
-        )
-        pi = charges.create_payment_intent(
-            self, invoice["amount_due"], invoice["currency"], invoice["customer"], {}, description
-        )
-        private["payment_intent"] = pi["id"]
-        invoice["payments"]["data"].insert(
-            0,
-            {
-                "id": new_id("inpay"),
-                "object": "invoice_payment",
-                "amount_paid": None,
-                "amount_requested": invoice["amount_due"],
-                "created": now(),
-                "currency": invoice["currency"],
-                "invoice": invoice["id"],
-                "is_default": True,
-                "livemode": False,
-                "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
-                "status": "open",
-                "status_transitions": {"canceled_at": None, "paid_at": None},
-            },
-        )
-        invoice["payments"]["total_count"] = len(invoice["payments"]["data"])
-        return pi
-
-    def pay_invoice(
-        self, invoice: JSON, pm_id: str | None, *, update_subscription: bool = True
-    ) -> bool:
-        """Charge an open invoice; emits payment events. Returns False (and fails) on decline."""
-        if invoice["status"] != "open":
-            raise StripeError(f"Invoice is {invoice['status']}, not open.", param="invoice")
-        if pm_id is None or pm_id not in self.objects:
-            raise StripeError(
-                "The customer has no default payment method.",
-                param="payment_method",
-                code="invoice_no_payment_method_types",
-            )
-        if not cards.pm_succeeds(self, pm_id):
-            self.fail_invoice(invoice, pm_id)
-            return False
-        pi = self._invoice_pi(invoice)
-        pi["customer"] = invoice["customer"]
-        charges.attempt_payment(self, pi, self.objects[pm_id], invoice["customer_email"])
-        invoice["status"] = "paid"
-        invoice["amount_paid"] = invoice["amount_due"]
-        invoice["amount_remaining"] = 0
-        invoice["attempted"] = True
-        invoice["attempt_count"] += 1
-        invoice["next_payment_attempt"] = None
-        invoice["status_transitions"]["paid_at"] = now()
-        payment = invoice["payments"]["data"][0]
-        payment.update(
-            {
-                "amount_paid": invoice["amount_due"],
-                "status": "paid",
-                "status_transitions": {"canceled_at": None, "paid_at": now()},
-            }
-        )
-        self.emit("invoice.paid", invoice)
-        self.emit("invoice.payment_succeeded", invoice)
-        sub_id = self.invoice_subscription(invoice)
-        if update_subscription and sub_id and sub_id in self.objects:
-            sub = self.objects[sub_id]
-            if sub["status"] == "past_due" and not self.open_invoices(sub_id):
-                before = copy.deepcopy(sub)
-                sub["status"] = "active"
-                self.emit("customer.subscription.updated", sub, diff_top_level(before, sub))
-        return True
-
-    def fail_invoice(self, invoice: JSON, pm_id: str | None) -> None:
-        pi = self._invoice_pi(invoice)
-        pi["customer"] = invoice["customer"]
-        if pm_id and pm_id in self.objects:
-            charges.attempt_payment(
-                self, pi, self.objects[pm_id], invoice["customer_email"], force_decline=True
-            )
-        invoice["attempted"] = True
-        invoice["attempt_count"] += 1
-        invoice["next_payment_attempt"] = now() + RETRY_AFTER
-        self.emit("invoice.payment_failed", invoice)
-        sub_id = self.invoice_subscription(invoice)
-        if sub_id and sub_id in self.objects:
-            self.objects[sub_id]["status"] = "past_due"
 
     # -- billing portal --------------------------------------------------------------------------
     def create_portal_session(self, params: JSON) -> JSON:
