@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from stripe_standin import disputes
+from stripe_standin import disputes, renewals
 from stripe_standin.errors import StripeError
 from stripe_standin.responses import json_response
 from stripe_standin.state import Store
@@ -84,11 +84,11 @@ def register(app: Flask, store: Store) -> None:
         return {"ok": True, "event": eid}
 
     def renew(sid: str) -> JSON:
-        result = store.renew(store.get("subscription", sid))
+        result = renewals.renew(store, store.get("subscription", sid))
         return store.render(result)
 
     def fail_renewal(sid: str) -> JSON:
-        return store.render(store.renew(store.get("subscription", sid), fail=True))
+        return store.render(renewals.renew(store, store.get("subscription", sid), fail=True))
 
     def dispute(cid: str) -> JSON:
         return store.render(disputes.create(store, store.get("charge", cid), body()))

@@ -209,6 +209,14 @@ def void(store: Store, invoice: JSON) -> None:
     store.emit("invoice.voided", invoice)
 
 
+def mark_uncollectible(store: Store, invoice: JSON) -> None:
+    """Open -> uncollectible: still owed, but no more attempts."""
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = now()
+    invoice["amount_remaining"] = invoice["amount_due"]
+    store.emit("invoice.marked_uncollectible", invoice)
+
+
 def _payment_intent(store: Store, invoice: JSON) -> JSON:
     """The invoice's payment intent, made (with its invoice payment) at the first attempt."""
     private = store.private[invoice["id"]]

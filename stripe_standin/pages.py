@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template_string, request
 
-from stripe_standin import cards, invoices, subscriptions
+from stripe_standin import cards, invoices, renewals, subscriptions
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.money import format_amount
 from stripe_standin.state import Store
@@ -288,7 +288,7 @@ def register(app: Flask, store: Store) -> None:
                 pm, _seti = cards.save_card(store, customer, card, None, {})
             except StripeError as exc:
                 return render_portal(portal, _failed_status(exc), exc.message)
-            store.recover_subscriptions(customer, pm, None)
+            renewals.recover_past_due(store, customer, pm, None)
             return render_portal(portal, notice="Card saved.")
 
     @app.post("/invoice/<iid>/pay")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from stripe_standin import cards, charges, customers, invoices, prices, subscriptions
+from stripe_standin import cards, charges, customers, invoices, prices, renewals, subscriptions
 from stripe_standin import store as core
-from stripe_standin.clock import INTERVAL_MONTHS, add_months, now
+from stripe_standin.clock import now
 from stripe_standin.errors import CardDeclined, StripeError
 from stripe_standin.money import format_amount
 from stripe_standin.params import as_dict, as_int, as_str, merge_metadata
-from stripe_standin.store import JSON, diff_top_level
+from stripe_standin.store import JSON
 
 SESSION_LIFETIME = 24 * 3600
 
@@ -321,91 +320,12 @@ class Store(core.Store):
         pm, seti = cards.save_card(self, customer, card, email, metadata)
         session["setup_intent"] = seti["id"]
         self._complete_session(session, customer, email)
-        self.recover_subscriptions(customer, pm, metadata.get("subscription_id"))
+        renewals.recover_past_due(self, customer, pm, metadata.get("subscription_id"))
         return session
 
     # -- saving cards (setup mode, portal) --------------------------------------------------------
 
-    def recover_subscriptions(self, customer: JSON, pm: JSON, subscription_id: Any) -> None:
-        """Make ``pm`` the default of past_due subscriptions and retry their open invoices."""
-        if isinstance(subscription_id, str) and subscription_id in self.objects:
-            candidates = [self.get("subscription", subscription_id)]
-        else:
-            candidates = [s for s in self.all("subscription") if s["customer"] == customer["id"]]
-        for sub in candidates:
-            if sub["status"] not in ("past_due", "unpaid", "incomplete"):
-                continue
-            before = copy.deepcopy(sub)
-            sub["default_payment_method"] = pm["id"]
-            for invoice in self.all("invoice"):
-                if invoice["status"] == "open" and invoices.subscription_id(invoice) == sub["id"]:
-                    invoices.pay(self, invoice, pm["id"], update_subscription=False)
-            if not invoices.open_for_subscription(self, sub["id"]):
-                sub["status"] = "active"
-            previous = diff_top_level(before, sub)
-            if previous:
-                self.emit("customer.subscription.updated", sub, previous)
-
     # -- subscriptions ---------------------------------------------------------------------------
-
-    def _advance_period(self, sub: JSON) -> tuple[int, int, int]:
-        """Move the item's period forward; returns (old_start, new_start, new_end)."""
-        item = subscriptions.first_item(sub)
-        months = INTERVAL_MONTHS[item["price"]["recurring"]["interval"]]
-        private = self.private[sub["id"]]
-        private["months_elapsed"] = private.get("months_elapsed", months) + months
-        old_start = item["current_period_start"]
-        new_start = item["current_period_end"]
-        new_end = add_months(sub["billing_cycle_anchor"], private["months_elapsed"])
-        item["current_period_start"] = new_start
-        item["current_period_end"] = new_end
-        return old_start, new_start, new_end
-
-    def renew(self, sub: JSON, *, fail: bool = False) -> JSON:
-        """Simulate the end of the current period (admin endpoint)."""
-        if sub["status"] == "canceled":
-            raise StripeError("This subscription is canceled.", param="subscription")
-        if sub["cancel_at_period_end"]:
-            return subscriptions.cancel(
-                self, sub, at=subscriptions.first_item(sub)["current_period_end"]
-            )
-        before = copy.deepcopy(sub)
-        pause = sub["pause_collection"]
-        if (
-            pause
-            and pause["resumes_at"]
-            and pause["resumes_at"] <= subscriptions.first_item(sub)["current_period_end"]
-        ):
-            sub["pause_collection"] = pause = None
-        old_start, new_start, new_end = self._advance_period(sub)
-        invoice = invoices.create(self, sub, "subscription_cycle", period=(old_start, new_start))
-        if pause and not fail:
-            behavior = pause["behavior"]
-            if behavior == "void":
-                invoices.finalize(self, invoice)
-                invoices.void(self, invoice)
-            elif behavior == "mark_uncollectible":
-                invoices.finalize(self, invoice)
-                invoice["status"] = "uncollectible"
-                invoice["status_transitions"]["marked_uncollectible_at"] = now()
-                invoice["amount_remaining"] = invoice["amount_due"]
-                self.emit("invoice.marked_uncollectible", invoice)
-            # keep_as_draft: the invoice stays a draft
-        else:
-            invoices.finalize(self, invoice)
-            pm_id = subscriptions.default_payment_method(self, sub)
-            if fail:
-                invoices.fail(self, invoice, pm_id)
-            else:
-                invoices.pay(self, invoice, pm_id, update_subscription=False)
-                if sub["status"] == "past_due" and not invoices.open_for_subscription(
-                    self, sub["id"]
-                ):
-                    sub["status"] = "active"
-        previous = diff_top_level(before, sub)
-        if previous:
-            self.emit("customer.subscription.updated", sub, previous)
-        return invoice
 
     # -- invoices --------------------------------------------------------------------------------
 
