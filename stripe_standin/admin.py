@@ -10,11 +10,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from stripe_standin import disputes, renewals
+from stripe_standin import checkout, disputes, renewals
 from stripe_standin.errors import StripeError
 from stripe_standin.responses import json_response
-from stripe_standin.state import Store
-from stripe_standin.store import JSON
+from stripe_standin.store import JSON, Store
 
 
 def register(app: Flask, store: Store) -> None:
@@ -112,7 +111,7 @@ def register(app: Flask, store: Store) -> None:
         data = body()
         session = store.get("checkout.session", sid)
         try:
-            store.pay_session(session, str(data.get("card", "success")), data.get("email"))
+            checkout.pay(store, session, str(data.get("card", "success")), data.get("email"))
         except StripeError as exc:
             return json_response(exc.body(), exc.status)
         return json_response(store.render(session))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from stripe_standin import admin, api, pages
-from stripe_standin.state import Store
+from stripe_standin.store import Store
 
 EXTENSION = "stripe_standin"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stripe_standin import customers
-from stripe_standin.errors import CardDeclined, StripeError
+from stripe_standin.errors import TRY_ANOTHER_CARD, CardDeclined, StripeError
 from stripe_standin.ids import new_id
 from stripe_standin.store import JSON, Store
 
@@ -83,7 +83,7 @@ def save_card(
     """Make the card the customer's default (setup mode, portal); returns (pm, setup intent)."""
     _last4, succeeds = lookup(card)
     if not succeeds:
-        raise CardDeclined("Your card was declined. Try another card.")
+        raise CardDeclined(TRY_ANOTHER_CARD)
     pm = create_payment_method(store, card, customer["id"], email or customer["email"])
     seti = store.base("setup_intent", "seti", metadata=dict(metadata))
     seti.update(

@@ -7,13 +7,10 @@ from typing import Any
 
 from flask import Flask, Response, abort, render_template_string, request
 
-from stripe_standin import cards, invoices, renewals, subscriptions
-from stripe_standin.errors import CardDeclined, StripeError
+from stripe_standin import cards, checkout, invoices, renewals, subscriptions
+from stripe_standin.errors import TRY_ANOTHER_CARD, CardDeclined, StripeError
 from stripe_standin.money import format_amount
-from stripe_standin.state import Store
-from stripe_standin.store import JSON
-
-DECLINED = "Your card was declined. Try another card."
+from stripe_standin.store import JSON, Store
 
 _BASE = """<!doctype html>
 <html lang="en">
@@ -195,7 +192,7 @@ def register(app: Flask, store: Store) -> None:
     def render_checkout(
         session: JSON, status: int = 200, error: str | None = None, email: str | None = None
     ) -> Response:
-        summary = store.session_summary(session)
+        summary = checkout.summary(store, session)
         customer_email = None
         if session["customer"]:
             customer_email = store.objects[session["customer"]]["email"]
@@ -272,7 +269,7 @@ def register(app: Flask, store: Store) -> None:
         with store.lock:
             session = find("checkout", sid)
             try:
-                store.pay_session(session, card, email)
+                checkout.pay(store, session, card, email)
             except StripeError as exc:
                 return render_checkout(session, _failed_status(exc), exc.message, email)
             target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
@@ -300,7 +297,7 @@ def register(app: Flask, store: Store) -> None:
                 customer = store.objects[invoice["customer"]]
                 pm = cards.create_payment_method(store, card, customer["id"], customer["email"])
                 if not invoices.pay(store, invoice, pm["id"]):
-                    return render_invoice(invoice, 402, DECLINED)
+                    return render_invoice(invoice, 402, TRY_ANOTHER_CARD)
             except StripeError as exc:
                 return render_invoice(invoice, 400, exc.message)
             return render_invoice(invoice)

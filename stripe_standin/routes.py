@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import customers, invoices, refunds, subscriptions
+from stripe_standin import checkout, customers, invoices, portal, refunds, subscriptions
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
-from stripe_standin.state import Store
-from stripe_standin.store import JSON
+from stripe_standin.store import JSON, Store
 
 Handler = Callable[..., tuple[int, JSON]]
 
@@ -59,16 +58,16 @@ def _customers_list(store: Store, params: JSON) -> tuple[int, JSON]:
 
 
 def _sessions_create(store: Store, params: JSON) -> tuple[int, JSON]:
-    session = store.create_checkout_session(params)
+    session = checkout.create(store, params)
     return 200, store.render(session, store.expand_paths(params))
 
 
 def _sessions_expire(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
-    return 200, store.render(store.expire_session(store.get("checkout.session", sid)))
+    return 200, store.render(checkout.expire(store, store.get("checkout.session", sid)))
 
 
 def _sessions_line_items(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
-    return 200, store.session_line_items(store.get("checkout.session", sid))
+    return 200, checkout.list_line_items(store, store.get("checkout.session", sid))
 
 
 def _subscriptions_list(store: Store, params: JSON) -> tuple[int, JSON]:
@@ -134,7 +133,7 @@ def _refunds_create(store: Store, params: JSON) -> tuple[int, JSON]:
 
 
 def _portal_create(store: Store, params: JSON) -> tuple[int, JSON]:
-    return 200, store.render(store.create_portal_session(params))
+    return 200, store.render(portal.create(store, params))
 
 
 def _events_list(store: Store, params: JSON) -> tuple[int, JSON]:
