@@ -37,6 +37,10 @@ class StripeError(Exception):
         return {"error": error}
 
 
+# What the simulated pages (and the admin pay endpoint) say when a test card is declined.
+TRY_ANOTHER_CARD = "Your card was declined. Try another card."
+
+
 class CardDeclined(StripeError):
     """The simulated card was declined (HTTP 402)."""
 

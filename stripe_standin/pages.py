@@ -1,10 +1,16 @@
-"""HTML for the simulated hosted pages (checkout, customer portal, invoice)."""
+"""The simulated hosted pages a browser opens: checkout, customer portal, invoice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import render_template_string
+from flask import Flask, Response, abort, render_template_string, request
+
+from stripe_standin import cards, checkout, invoices, renewals, subscriptions
+from stripe_standin.errors import TRY_ANOTHER_CARD, CardDeclined, StripeError
+from stripe_standin.money import format_amount
+from stripe_standin.store import JSON, Store
 
 _BASE = """<!doctype html>
 <html lang="en">
@@ -149,3 +155,149 @@ def portal_page(**context: Any) -> str:
 
 def invoice_page(**context: Any) -> str:
     return _page("Invoice", "Simulated invoice page: no real money", _INVOICE, **context)
+
+
+def _failed_status(exc: StripeError) -> int:
+    """A declined card answers 402 (its message says so); any other refusal 400."""
+    return 402 if isinstance(exc, CardDeclined) else 400
+
+
+# A hosted page's first path segment -> the object it shows and what a 404 calls it.
+_PAGES = {
+    "checkout": ("checkout.session", "checkout session"),
+    "portal": ("billing_portal.session", "portal session"),
+    "invoice": ("invoice", "invoice"),
+}
+
+
+def register(app: Flask, store: Store) -> None:
+    """Serve ``/checkout/<id>``, ``/portal/<id>`` and ``/invoice/<id>`` from ``store``."""
+
+    def html(text: str, status: int = 200) -> Response:
+        return Response(text, status, mimetype="text/html")
+
+    def find(page: str, object_id: str) -> JSON:
+        """The object a page shows, or a simulated 404 page; call with the lock held."""
+        kind, label = _PAGES[page]
+        obj = store.objects.get(object_id)
+        if not obj or obj["object"] != kind:
+            abort(
+                html(
+                    f"<!doctype html><title>Not found</title><p>Simulated page: no such {label}.</p>",
+                    404,
+                )
+            )
+        return obj
+
+    def render_checkout(
+        session: JSON, status: int = 200, error: str | None = None, email: str | None = None
+    ) -> Response:
+        summary = checkout.summary(store, session)
+        customer_email = None
+        if session["customer"]:
+            customer_email = store.objects[session["customer"]]["email"]
+        prefill = email or session["customer_email"] or customer_email or ""
+        success_url = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+        text = checkout_page(
+            session=session,
+            summary=summary,
+            error=error,
+            email=prefill,
+            email_required=not (session["customer_email"] or session["customer"]),
+            pay_url=f"/checkout/{session['id']}/pay",
+            success_url=success_url,
+        )
+        return html(text, status)
+
+    def render_portal(
+        portal: JSON, status: int = 200, error: str | None = None, notice: str | None = None
+    ) -> Response:
+        customer = store.objects[portal["customer"]]
+        subs = []
+        for sub in store.all("subscription"):
+            if sub["customer"] != customer["id"]:
+                continue
+            price = subscriptions.first_item(sub)["price"]
+            subs.append(
+                {
+                    "amount": format_amount(price["unit_amount"], price["currency"]),
+                    "interval": price["recurring"]["interval"],
+                    "status": sub["status"],
+                    "cancel_at_period_end": sub["cancel_at_period_end"],
+                }
+            )
+        pm_id = customer["invoice_settings"]["default_payment_method"]
+        current = None
+        if pm_id and pm_id in store.objects:
+            current = f"Visa ending {store.objects[pm_id]['card']['last4']}"
+        text = portal_page(
+            customer=customer,
+            subscriptions=subs,
+            current_card=current,
+            card_url=f"/portal/{portal['id']}/card",
+            return_url=portal["return_url"],
+            error=error,
+            notice=notice,
+        )
+        return html(text, status)
+
+    def render_invoice(invoice: JSON, status: int = 200, error: str | None = None) -> Response:
+        text = invoice_page(
+            invoice=invoice,
+            amount=format_amount(invoice["amount_due"], invoice["currency"]),
+            pay_url=f"/invoice/{invoice['id']}/pay",
+            error=error,
+            notice="Paid. Thank you." if invoice["status"] == "paid" else None,
+        )
+        return html(text, status)
+
+    renderers: dict[str, Callable[[JSON], Response]] = {
+        "checkout": render_checkout,
+        "portal": render_portal,
+        "invoice": render_invoice,
+    }
+
+    @app.get("/<any(checkout, portal, invoice):page>/<object_id>")
+    def show(page: str, object_id: str) -> Response:
+        with store.lock:
+            return renderers[page](find(page, object_id))
+
+    @app.post("/checkout/<sid>/pay")
+    def checkout_pay(sid: str) -> Response:
+        card = request.form.get("card", "success")
+        email = request.form.get("email", "")
+        with store.lock:
+            session = find("checkout", sid)
+            try:
+                checkout.pay(store, session, card, email)
+            except StripeError as exc:
+                return render_checkout(session, _failed_status(exc), exc.message, email)
+            target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+        return Response("", 303, headers={"Location": target})
+
+    @app.post("/portal/<pid>/card")
+    def portal_card(pid: str) -> Response:
+        card = request.form.get("card", "success")
+        with store.lock:
+            portal = find("portal", pid)
+            customer = store.objects[portal["customer"]]
+            try:
+                pm, _seti = cards.save_card(store, customer, card, None, {})
+            except StripeError as exc:
+                return render_portal(portal, _failed_status(exc), exc.message)
+            renewals.recover_past_due(store, customer, pm, None)
+            return render_portal(portal, notice="Card saved.")
+
+    @app.post("/invoice/<iid>/pay")
+    def invoice_pay(iid: str) -> Response:
+        card = request.form.get("card", "success")
+        with store.lock:
+            invoice = find("invoice", iid)
+            try:
+                customer = store.objects[invoice["customer"]]
+                pm = cards.create_payment_method(store, card, customer["id"], customer["email"])
+                if not invoices.pay(store, invoice, pm["id"]):
+                    return render_invoice(invoice, 402, TRY_ANOTHER_CARD)
+            except StripeError as exc:
+                return render_invoice(invoice, 400, exc.message)
+            return render_invoice(invoice)

@@ -8,7 +8,7 @@ from types import TracebackType
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from stripe_standin.app import StandinConfig, create_standin_app, get_store
-from stripe_standin.state import Store
+from stripe_standin.store import Store
 
 
 class _QuietHandler(WSGIRequestHandler):

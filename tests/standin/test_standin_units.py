@@ -9,8 +9,9 @@ import stripe
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stripe_standin.clock import add_months
 from stripe_standin.forms import parse_nested
-from stripe_standin.state import add_months, format_amount
+from stripe_standin.money import format_amount
 from stripe_standin.webhooks import sign_payload
 
 
