@@ -28,9 +28,8 @@ class PaymentUnavailable(ServiceError):
 
 
 @contextmanager
-def payment_provider_failures() -> Iterator[None]:
-    """Re-raise the gateway's `PaymentProviderError` as `PaymentUnavailable`. A `with` block, or a
-    decorator on a service function that calls Stripe (the body then stays as it was)."""
+def payment_provider_calls() -> Iterator[None]:
+    """Around calls to the gateway: its `PaymentProviderError` leaves as `PaymentUnavailable`."""
     try:
         yield
     except PaymentProviderError as error:

@@ -28,7 +28,7 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.gateway import StripeGateway
-from membership.services.errors import payment_provider_failures
+from membership.services.errors import payment_provider_calls
 
 Row = dict[str, Any]
 Exporter = Callable[[Session, Supporter], dict[str, list[Row]]]
@@ -225,7 +225,7 @@ def scrub_payload(value: Any, email: str | None) -> Any:
     return value
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def delete_account(
     session: Session, gateway: StripeGateway, supporter: Supporter, *, now: datetime
 ) -> None:

@@ -30,7 +30,7 @@ from membership.models import (
 )
 from membership.payments.gateway import StripeGateway
 from membership.services.donations import processing_fee
-from membership.services.errors import ServiceError, payment_provider_failures
+from membership.services.errors import ServiceError, payment_provider_calls
 
 # Subscriptions a supporter can still change; the others are shown but not offered actions.
 MANAGEABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
@@ -238,7 +238,7 @@ def settle_pending(
 # Actions: Stripe first, our row follows from the webhook
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def change_gift(
     session: Session,
     gateway: StripeGateway,
@@ -293,7 +293,7 @@ def change_gift(
     )
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def pause_gift(
     gateway: StripeGateway, subscription: Subscription, *, months: int, now: datetime
 ) -> PendingChange:
@@ -307,21 +307,21 @@ def pause_gift(
     return PendingChange(subscription.id, {"paused_until": resumes_at})
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def resume_gift(gateway: StripeGateway, subscription: Subscription) -> PendingChange:
     _refuse_unless_allowed(subscription, GiftAction.RESUME)
     gateway.resume_subscription(subscription.stripe_subscription_id)
     return PendingChange(subscription.id, {"paused_until": None})
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def cancel_gift_at_period_end(gateway: StripeGateway, subscription: Subscription) -> PendingChange:
     _refuse_unless_allowed(subscription, GiftAction.CANCEL)
     gateway.set_cancel_at_period_end(subscription.stripe_subscription_id, True)
     return PendingChange(subscription.id, {"cancel_at_period_end": True})
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def keep_gift(gateway: StripeGateway, subscription: Subscription) -> PendingChange:
     """Undo a cancellation before the period ends."""
     _refuse_unless_allowed(subscription, GiftAction.KEEP)
@@ -329,7 +329,7 @@ def keep_gift(gateway: StripeGateway, subscription: Subscription) -> PendingChan
     return PendingChange(subscription.id, {"cancel_at_period_end": False})
 
 
-@payment_provider_failures()
+@payment_provider_calls()
 def card_update_url(
     gateway: StripeGateway, supporter: Supporter, subscription: Subscription, *, return_url: str
 ) -> str:
