@@ -61,14 +61,18 @@ def create_app(config: Config | None = None) -> Flask:
         articles,
         banner_api,
         donate,
+        gifts,
         health,
         newsletter,
+        sign_in,
         staff,
         staff_newsletter,
         webhooks,
     )
 
+    app.register_blueprint(sign_in.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(gifts.bp)
     app.register_blueprint(articles.bp)
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)

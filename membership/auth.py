@@ -1,4 +1,5 @@
-"""Who is signed in, and who may open what: Flask-Login's loader and the staff role checks.
+"""Who is signed in, and who may open what: Flask-Login's loader, starting and ending a signed-in
+session, the supporter gate and the staff role checks.
 
 One sign-in page serves supporters and staff. User ids say which kind of account they are and
 which sign-in epoch they belong to: "supporter:<id>:<epoch>" or "staff:<id>:<epoch>". Raising an
@@ -12,8 +13,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
 
 from membership.extensions import db, login_manager
 from membership.models import StaffMember, StaffRole, Supporter
@@ -54,6 +56,39 @@ def signed_in_supporter() -> Supporter | None:
     return user if isinstance(user, Supporter) and user.is_authenticated else None
 
 
+def start_session(account: StaffMember | Supporter) -> None:
+    """A fresh session for the signed-in account: nothing from before survives (rotation)."""
+    session.clear()
+    login_user(account)
+    session.permanent = True
+
+
+def end_session() -> None:
+    """Sign out this browser and forget everything its session held."""
+    logout_user()
+    session.clear()
+
+
+def supporter_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Any]:
+    """Supporters only, handed to the view as its first argument; others go to sign in, and staff
+    get a page saying why not."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        supporter = signed_in_supporter()
+        if supporter is None:
+            if signed_in_staff() is not None:
+                abort(
+                    403,
+                    description="You're signed in with a staff account; supporter pages "
+                    "belong to supporters. Sign out first to use a supporter account.",
+                )
+            return redirect(url_for("sign_in.start", next=request.full_path.rstrip("?")))
+        return view(supporter, *args, **kwargs)
+
+    return wrapper
+
+
 def staff_may(member: StaffMember, roles: tuple[StaffRole, ...]) -> bool:
     """Admins may do everything; others only what their role is listed for."""
     return member.role is StaffRole.ADMIN or member.role in roles
@@ -70,7 +105,7 @@ def staff_required(*roles: StaffRole) -> Callable[[F], F]:
             if member is None:
                 if current_user.is_authenticated:
                     abort(403)
-                return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
+                return redirect(url_for("sign_in.start", next=request.full_path.rstrip("?")))
             if not staff_may(member, roles):
                 abort(403)
             return view(*args, **kwargs)

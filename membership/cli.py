@@ -275,7 +275,7 @@ def reminders_send() -> None:
 @accounts_cli.command("purge-links")
 def accounts_purge_links() -> None:
     """Blank expired sign-in links in sent mail and drop old link records (run daily)."""
-    from membership.services.accounts import purge_sign_in_links
+    from membership.services.sign_in import purge_sign_in_links
 
     config = current_app.config["MEMBERSHIP"]
     purged = purge_sign_in_links(db.session(), config=config, now=datetime.now(UTC))

@@ -4,6 +4,8 @@ its signed webhooks; and privacy: the data export and deleting the account."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -84,6 +86,16 @@ def remote(standin: StandinServer, subscription: Subscription) -> dict[str, Any]
     return dict(standin.store.get("subscription", subscription.stripe_subscription_id))
 
 
+@contextmanager
+def stripe_failing_once(standin: StandinServer) -> Iterator[None]:
+    """The stand-in answers the next API call with a 500, as Stripe does on a bad day."""
+    admin(standin, "faults", {"fail_next": 1})
+    try:
+        yield
+    finally:
+        admin(standin, "faults", {"fail_next": 0})
+
+
 def refreshed(subscription: Subscription) -> Subscription:
     db.session.expire_all()
     row = db.session.get(Subscription, subscription.id)
@@ -159,9 +171,12 @@ def test_the_page_says_updating_until_the_webhook_arrives(
     assert cookie is not None
     with time_machine.travel(utcnow() + timedelta(minutes=3), tick=False):
         late = client.get(path).get_data(as_text=True)
+        late_home = client.get("/account").get_data(as_text=True)
     client.set_cookie("session", cookie.value)
     assert "hasn't confirmed your change yet" in late
     assert 'http-equiv="refresh"' not in late
+    assert "hasn't confirmed your change yet" in late_home
+    assert 'http-equiv="refresh"' not in late_home
     event = next(
         e for e in reversed(standin.store.events) if e["type"] == "customer.subscription.updated"
     )
@@ -261,6 +276,39 @@ def test_bad_changes_are_400_with_a_message_and_nothing_reaches_stripe(
     assert post_form(client, path, f"{path}/resume", {}).status_code == 400  # not paused
     assert remote(standin, subscription)["items"] == before["items"]
     assert remote(standin, subscription)["pause_collection"] is None
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("change", {"amount": "7", "frequency": "monthly"}),
+        ("pause", {"months": "1"}),
+        ("cancel", {}),
+        ("card", {}),
+    ],
+)
+def test_stripe_failing_leaves_the_gift_as_it_was_and_says_so(
+    client: FlaskClient,
+    live_server: LiveServer,
+    standin: StandinServer,
+    action: str,
+    data: dict[str, str],
+) -> None:
+    subscription = monthly_supporter(client, standin)
+    path = f"/account/gifts/{subscription.id}"
+    before = remote(standin, subscription)
+    csrf = csrf_token_from(client.get(path).get_data(as_text=True))
+    with stripe_failing_once(standin):
+        response = client.post(f"{path}/{action}", data={"csrf_token": csrf, **data})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert 'class="notice notice--error" role="alert"' in page
+    assert "couldn&#39;t reach our payment provider" in page
+    after = remote(standin, subscription)
+    for key in ("items", "pause_collection", "cancel_at_period_end"):
+        assert after[key] == before[key], key
+    # Nothing was asked of Stripe, so nothing is waited for.
+    assert "Updating" not in client.get(path).get_data(as_text=True)
 
 
 def test_annual_gifts_cannot_be_paused(
@@ -378,6 +426,25 @@ def test_other_modules_can_add_their_personal_data(client: FlaskClient) -> None:
         assert erased == [me.id]
     finally:
         privacy._EXTENSIONS[:] = registered  # the real modules' hooks stay
+
+
+def test_stripe_failing_during_deletion_keeps_the_account(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    subscription = monthly_supporter(client, standin, email="stays@example.org")
+    page = client.get("/account/delete").get_data(as_text=True)
+    with stripe_failing_once(standin):
+        response = client.post(
+            "/account/delete", data={"csrf_token": csrf_token_from(page), "confirm": "y"}
+        )
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert 'class="notice notice--error" role="alert"' in html
+    assert "Your account was not deleted." in html
+    me = only_supporter("stays@example.org")
+    assert me.active and me.erased_at is None
+    assert remote(standin, subscription)["status"] == "active"
+    assert client.get("/account").status_code == 200  # still signed in
 
 
 def report_totals() -> tuple[int, int, int, int]:

@@ -25,7 +25,7 @@ from account_helpers import (  # noqa: F401 (a fixture)
 from factories import make_donation, make_supporter
 from membership.extensions import db
 from membership.models import EmailMessage, SignInToken, StaffMember, StaffRole, Supporter, utcnow
-from membership.services.accounts import hash_secret
+from membership.services.sign_in import hash_secret
 from membership.services.staff import create_or_update_staff
 from support import csrf_token_from
 
@@ -330,6 +330,8 @@ def test_sign_out(client: FlaskClient) -> None:
     response = client.post("/account/sign-out", data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 303
     assert client.get("/account").status_code == 302
+    said = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<p class="notice notice--ok" role="status">You&#39;re signed out.</p>' in said
 
 
 # Passwords
@@ -370,7 +372,7 @@ def test_a_supporter_may_set_a_password_and_sign_in_with_it(
     wrong = _password_sign_in(other, "pw@example.org", "wrong password")
     unknown = _password_sign_in(other, "nobody@example.org", "correct horse battery")
     assert wrong.status_code == unknown.status_code == 400
-    message = "That email address and password don&#39;t match"
+    message = '<p class="notice notice--error" role="alert">That email address and password don&#39;t match'
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
     assert signed_in_id(other) is None
     response = _password_sign_in(other, "PW@example.org", "correct horse battery")

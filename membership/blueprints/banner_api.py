@@ -19,7 +19,6 @@ from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.extensions import db, limiter
 from membership.models import Article, utcnow
-from membership.services.accounts import is_current_supporter
 from membership.services.banner import (
     BannerCopy,
     active_variants,
@@ -27,6 +26,7 @@ from membership.services.banner import (
     count_banner_event,
     variant_exists,
 )
+from membership.services.giving_history import is_current_supporter
 
 bp = Blueprint("banner_api", __name__)
 

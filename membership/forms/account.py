@@ -45,6 +45,13 @@ class PasswordSignInForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError("Enter your password.")
 
 
+def amount_field_value(cents: int) -> str:
+    """An amount as the amount field takes it (what `parse_amount_cents` reads back):
+    500 -> "5", 1250 -> "12.50"."""
+    whole, rest = divmod(cents, 100)
+    return f"{whole}.{rest:02d}" if rest else str(whole)
+
+
 class ChangeGiftForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     amount = StringField("Amount, in dollars", validators=[Length(max=20)])
     frequency = RadioField(

@@ -28,6 +28,7 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.gateway import StripeGateway
+from membership.services.errors import payment_provider_calls
 
 Row = dict[str, Any]
 Exporter = Callable[[Session, Supporter], dict[str, list[Row]]]
@@ -224,13 +225,15 @@ def scrub_payload(value: Any, email: str | None) -> Any:
     return value
 
 
+@payment_provider_calls()
 def delete_account(
     session: Session, gateway: StripeGateway, supporter: Supporter, *, now: datetime
 ) -> None:
     """Erase the person, keep the money's record.
 
     Stripe first: live subscriptions are cancelled (no further charges) and the customer's
-    personal fields blanked; if Stripe fails, the caller rolls back and nothing here changed.
+    personal fields blanked; if Stripe fails (PaymentUnavailable), the caller rolls back and
+    nothing here changed.
     Then our rows: the supporter keeps its id (donations and subscriptions still point at it,
     so every report adds up as before) but loses address, name, password and preferences;
     intents lose their address; emails to them are deleted; stored Stripe events are scrubbed.
