@@ -133,7 +133,7 @@ def test_monthly_gift_renews_fails_recovers_and_cancels(
     assert f"{standin.url}/invoice/in_" in warning.text_body
 
     gateway = app.extensions["stripe_gateway"]
-    gateway._api().v1.subscriptions.cancel(subscription.stripe_subscription_id)
+    gateway.cancel_subscription_now(subscription.stripe_subscription_id)
     standin.flush(10)
     db.session.expire_all()
     ended = db.session.get(Subscription, subscription.id)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from membership.payments.gateway import PaymentProviderError
+
 
 class ServiceError(Exception):
     """A domain failure a view turns into a page; `message` is written for the reader."""
@@ -20,3 +25,14 @@ class PaymentUnavailable(ServiceError):
     def __init__(self, message: str, *, detail: str = "", retryable: bool = True) -> None:
         super().__init__(message, detail=detail)
         self.retryable = retryable
+
+
+@contextmanager
+def payment_provider_calls() -> Iterator[None]:
+    """Around calls to the gateway: its `PaymentProviderError` leaves as `PaymentUnavailable`."""
+    try:
+        yield
+    except PaymentProviderError as error:
+        raise PaymentUnavailable(
+            error.message, detail=error.detail, retryable=error.retryable
+        ) from error
