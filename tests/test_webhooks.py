@@ -91,6 +91,37 @@ def test_unknown_event_types_are_stored_and_acknowledged(client: FlaskClient) ->
     assert stored.payload["data"]["object"]["id"] == "plan_1"
 
 
+def test_a_pre_basil_invoice_without_subscription_details_is_answered(
+    client: FlaskClient,
+) -> None:
+    """An invoice of an older API version with `subscription_details: null` used to raise
+    AttributeError (a 500 on every retry): it is read as what it is, not a recurring gift."""
+    invoice = {
+        "id": "in_pre_basil",
+        "object": "invoice",
+        "status": "paid",
+        "amount_paid": 1000,
+        "currency": "usd",
+        "customer": "cus_pre_basil",
+        "subscription": None,
+        "subscription_details": None,
+        "payment_intent": "pi_pre_basil",
+    }
+    response = post_event(client, make_event("invoice.paid", invoice, event_id="evt_pre_basil"))
+    assert (response.status_code, response.get_json()) == (200, {"received": "applied"})
+    assert count(Donation) == 0
+
+
+def test_an_event_whose_object_cannot_be_read_is_kept_with_the_reason(
+    client: FlaskClient,
+) -> None:
+    event = make_event("charge.refunded", {"object": "charge", "amount": 100}, event_id="evt_no_id")
+    assert post_event(client, event).status_code == 503
+    stored = db.session.get(StripeEvent, "evt_no_id")
+    assert stored is not None and stored.processed_at is None
+    assert stored.error == "StripeDataError: charge has no id"
+
+
 def test_the_same_event_twice_makes_one_donation(
     client: FlaskClient, live_server: LiveServer, standin: StandinServer
 ) -> None:

@@ -34,9 +34,9 @@ def stripe_webhook() -> tuple[Response, int]:
     except WebhookRejected as error:
         log.warning("rejected a webhook: %s", error.detail)
         return jsonify(error="invalid signature"), 400
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         session.rollback()
-        log.exception("webhook not stored; Stripe will deliver it again")
+        log.warning("webhook not stored (%s); Stripe will deliver it again", error)
         return jsonify(error="not applied, retry later"), 503
     if outcome is Outcome.FAILED:
         return jsonify(error="not applied, retry later"), 503

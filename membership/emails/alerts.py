@@ -23,5 +23,4 @@ def dispute_alert_email(config: Config, donation: Donation, dispute: Dispute) ->
         ),
         reason=(dispute.reason or "not given").replace("_", " "),
         due=format_date(dispute.evidence_due_by, config.zone),
-        publication=config.publication_name,
     )

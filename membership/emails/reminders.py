@@ -21,8 +21,6 @@ def renewal_reminder_email(
         kind="renewal_reminder",
         to=to,
         subject=f"Your annual gift to {config.publication_name} renews on {date}",
-        publication=config.publication_name,
-        address=config.publication_address,
         amount=format_money(subscription.amount_cents, subscription.currency),
         date=date,
         account_url=account_url(config),

@@ -70,7 +70,7 @@ class SupportOptions:
 
     @property
     def legend(self) -> str:
-        """ "Amount each month" over the amounts of a monthly gift; "Amount" for a one-off."""
+        """The amounts' legend: "Amount each month" for a monthly gift, "Amount" for a one-off."""
         return f"Amount {self.words.each}".rstrip()
 
 
@@ -254,7 +254,7 @@ class GiftConfirmation:
 
     @property
     def per(self) -> str:
-        """ "a month" / "a year" after a recurring gift's amount."""
+        """After a recurring gift's amount: "a month" or "a year"."""
         if self.subscription is None:
             return ""
         return frequency_words(FREQUENCY_OF[self.subscription.interval]).per

@@ -12,7 +12,6 @@ from membership.models import (
     Donation,
     DonationIntent,
     DonationKind,
-    DonationStatus,
     IntentStatus,
     Supporter,
 )
@@ -42,8 +41,27 @@ def record_checkout_completed(
     )
     if checkout.mode == "payment":
         return _record_one_off(session, checkout, intent, supporter, config=config, now=now)
-    if checkout.mode == "subscription":
-        _link_subscription(session, checkout, intent, supporter, config=config, now=now)
+    if checkout.mode != "subscription":
+        return None
+    # A recurring gift: its payments arrive as invoices; here the subscription meets its reader.
+    if checkout.subscription_id:
+        subscription = subscription_row(session, checkout.subscription_id)
+        if subscription is None:
+            create_subscription_from_intent(
+                session,
+                checkout.subscription_id,
+                intent=intent,
+                gift=checkout.gift,
+                total=checkout.amount_total,
+                supporter=supporter,
+                currency=checkout.currency or config.currency,
+                paid=checkout.payment_status == "paid",
+                now=now,
+            )
+        elif supporter is not None and subscription.supporter_id is None:
+            subscription.supporter_id = supporter.id
+    complete_intent(intent, now)
+    session.flush()
     return None
 
 
@@ -66,8 +84,6 @@ def _record_one_off(
             "fee_cents": fee,
             "currency": (checkout.currency or config.currency).lower(),
             "kind": DonationKind.ONE_OFF,
-            "status": DonationStatus.SUCCEEDED,
-            "refunded_cents": 0,
             "stripe_payment_intent_id": checkout.payment_intent_id,
             "stripe_checkout_session_id": checkout.id,
             "supporter_id": supporter.id if supporter else None,
@@ -82,35 +98,6 @@ def _record_one_off(
     complete_intent(intent, now)
     session.flush()
     return donation
-
-
-def _link_subscription(
-    session: Session,
-    checkout: CheckoutSession,
-    intent: DonationIntent | None,
-    supporter: Supporter | None,
-    *,
-    config: Config,
-    now: datetime,
-) -> None:
-    if checkout.subscription_id:
-        subscription = subscription_row(session, checkout.subscription_id)
-        if subscription is None:
-            create_subscription_from_intent(
-                session,
-                checkout.subscription_id,
-                intent=intent,
-                gift=checkout.gift,
-                total=checkout.amount_total,
-                supporter=supporter,
-                currency=checkout.currency or config.currency,
-                paid=checkout.payment_status == "paid",
-                now=now,
-            )
-        elif supporter is not None and subscription.supporter_id is None:
-            subscription.supporter_id = supporter.id
-    complete_intent(intent, now)
-    session.flush()
 
 
 def mark_checkout_failed(session: Session, checkout: CheckoutSession, status: IntentStatus) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.models import Donation, DonationIntent, IntentStatus
+from membership.models import Donation, DonationIntent, DonationStatus, IntentStatus
 from membership.payments.objects import GiftMetadata
 from membership.services import notifications
 from membership.services.sql import insert_or_ignore
@@ -51,9 +51,13 @@ def complete_intent(intent: DonationIntent | None, now: datetime) -> None:
 
 
 def record_donation(session: Session, values: dict[str, Any], config: Config) -> Donation | None:
-    """Insert a donation unless one exists for the same Stripe object (None then); give it its
-    receipt number and queue the receipt in the same transaction."""
-    donation = insert_or_ignore(session, Donation, values)
+    """Insert a succeeded, unrefunded donation unless one exists for the same Stripe object (None
+    then); give it its receipt number and queue the receipt in the same transaction."""
+    donation = insert_or_ignore(
+        session,
+        Donation,
+        {"status": DonationStatus.SUCCEEDED, "refunded_cents": 0, **values},
+    )
     if donation is None:
         return None
     donation.receipt_number = f"{config.receipt_prefix}-{donation.paid_at.year}-{donation.id:06d}"

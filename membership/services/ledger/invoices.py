@@ -11,7 +11,6 @@ from membership.config import Config
 from membership.models import (
     Donation,
     DonationKind,
-    DonationStatus,
     Subscription,
     Supporter,
 )
@@ -93,8 +92,6 @@ def record_invoice_paid(
             "fee_cents": fee,
             "currency": (invoice.currency or subscription.currency).lower(),
             "kind": DonationKind.RECURRING,
-            "status": DonationStatus.SUCCEEDED,
-            "refunded_cents": 0,
             "stripe_invoice_id": invoice.id,
             "stripe_payment_intent_id": payment_intent,
             "supporter_id": subscription.supporter_id,
