@@ -221,6 +221,8 @@ def test_cancelled_checkout_restores_the_form(client: FlaskClient, live_server: 
         ({"amount_choice": "other", "other_amount": "99999999"}, "Online gifts can be up to"),
         ({"amount_choice": "50"}, "The smallest gift we can take is $1."),
         ({"amount_choice": "<script>"}, "Enter an amount in dollars"),
+        # A digit that is not a decimal digit: the page showing the error once failed on it.
+        ({"amount_choice": "\u00b2"}, "Enter an amount in dollars"),
         ({"frequency": "weekly"}, "Choose once, monthly or every year."),
         ({"email": "not-an-address"}, "Enter an email address like name@example.com"),
         ({"email": "a@b.c<script>"}, "Enter an email address like name@example.com"),
