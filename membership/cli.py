@@ -18,14 +18,15 @@ from flask.cli import AppGroup
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db, payments
-from membership.models import NewsletterIssue, SubscriberStatus
-from membership.payments.gateway import PaymentProviderError
+from membership.models import NewsletterIssue, SubscriberStatus, utcnow
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
 from membership.services import newsletter_issues as issues_service
 from membership.services import newsletter_list as newsletter_list_service
 from membership.services import outbox as outbox_service
 from membership.services import staff as staff_service
+from membership.services.errors import PaymentUnavailable
+from membership.services.reminders import queue_renewal_reminders
 from membership.services.stripe_sync import sync_from_stripe
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")
@@ -107,18 +108,20 @@ def stripe_sync(since_text: str | None) -> None:
             since = since.replace(tzinfo=UTC)
     else:
         since = datetime.now(UTC) - timedelta(days=3)
-    gateway = payments.gateway
     config = current_app.config["MEMBERSHIP"]
     try:
+        # A job: it commits after each event (see sync_from_stripe).
         report = sync_from_stripe(
             db.session(),
-            gateway,
+            payments.gateway,
             config,
             since=since,
+            now=utcnow(),
             commit=db.session.commit,
             rollback=db.session.rollback,
         )
-    except PaymentProviderError as error:
+    except PaymentUnavailable as error:
+        db.session.rollback()
         raise click.ClickException(
             f"Stripe did not answer: {error.detail or error.message}"
         ) from None
@@ -264,10 +267,8 @@ def _stop_on_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
 @reminders_cli.command("send")
 def reminders_send() -> None:
     """Queue renewal reminders for annual gifts renewing soon (safe to run again)."""
-    from membership.services.reminders import queue_renewal_reminders
-
     config = current_app.config["MEMBERSHIP"]
-    queued = queue_renewal_reminders(db.session(), config=config, now=datetime.now(UTC))
+    queued = queue_renewal_reminders(db.session(), config=config, now=utcnow())
     db.session().commit()
     click.echo(f"{queued} renewal reminder(s) queued.")
 

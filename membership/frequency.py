@@ -16,12 +16,15 @@ class FrequencyWords:
     gift: str  # "monthly gift": in a sentence
     per: str  # "a month": after an amount ("$5 a month"); empty for one-off gifts
     each: str  # "each month": after "Amount"; empty for one-off gifts
+    every: str  # "every month": after a total ("Total: $5 every month"); empty for one-off gifts
 
 
 _WORDS = {
-    Frequency.ONCE: FrequencyWords("One-off", "one-off gift", "", ""),
-    Frequency.MONTHLY: FrequencyWords("Monthly", "monthly gift", "a month", "each month"),
-    Frequency.ANNUAL: FrequencyWords("Annual", "annual gift", "a year", "each year"),
+    Frequency.ONCE: FrequencyWords("One-off", "one-off gift", "", "", ""),
+    Frequency.MONTHLY: FrequencyWords(
+        "Monthly", "monthly gift", "a month", "each month", "every month"
+    ),
+    Frequency.ANNUAL: FrequencyWords("Annual", "annual gift", "a year", "each year", "every year"),
 }
 
 

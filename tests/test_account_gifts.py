@@ -31,7 +31,7 @@ from membership.models import (
     Supporter,
     utcnow,
 )
-from membership.services.donations import processing_fee
+from membership.services.checkout import processing_fee
 from membership.services.privacy import register_personal_data
 from stripe_standin import StandinServer
 from support import LiveServer, csrf_token_from

@@ -32,7 +32,7 @@ from membership.models import (
     utcnow,
 )
 from membership.payments.gateway import CheckoutRequest
-from membership.services.donations import processing_fee
+from membership.services.checkout import processing_fee
 from stripe_standin import StandinServer
 from support import csrf_token_from
 
@@ -401,8 +401,8 @@ def _stripe_subscription(fuzz_app: Flask, standin: StandinServer) -> str:
             customer_email="fuzz@example.org",
         )
     )
-    admin(standin, f"checkout/{checkout['id']}/pay", {"card": "success"})
-    return str(gateway.retrieve_checkout_session(checkout["id"])["subscription"])
+    admin(standin, f"checkout/{checkout.id}/pay", {"card": "success"})
+    return str(gateway.retrieve_checkout_session(checkout.id).subscription_id)
 
 
 @settings(

@@ -42,7 +42,12 @@ def test_support_form_is_prefilled_from_the_banner_link(client: FlaskClient) -> 
     )
     assert 'name="amount_choice" value="500" checked' in html
     assert '<input checked data-frequency="monthly"' in html
-    assert "Total: $5 every month" in html
+    assert "<legend>Amount each month</legend>" in html
+    # ceil((500 + 30) / (1 - 0.029)) = 546
+    assert "Total: $5 every month, or $5.46 with the card fee covered" in html
+    once = client.get("/support?amount=1000").get_data(as_text=True)
+    assert "<legend>Amount</legend>" in once
+    assert "Total: $10, or $10.61 with the card fee covered" in once
     assert 'name="csrf_token"' in html
 
 
@@ -133,7 +138,7 @@ def test_monthly_gift_renews_fails_recovers_and_cancels(
     assert f"{standin.url}/invoice/in_" in warning.text_body
 
     gateway = app.extensions["stripe_gateway"]
-    gateway._api().v1.subscriptions.cancel(subscription.stripe_subscription_id)
+    gateway.cancel_subscription_now(subscription.stripe_subscription_id)
     standin.flush(10)
     db.session.expire_all()
     ended = db.session.get(Subscription, subscription.id)
@@ -168,6 +173,9 @@ def test_full_and_partial_refunds_and_a_dispute(
         alert is not None and alert.to_address == app.config["MEMBERSHIP"].staff_notification_email
     )
     assert large.receipt_number in alert.subject
+    # What is left of the charge ($20 - $5 refunded), why, and by when to answer.
+    assert "Amount:    $15.00" in alert.text_body and "Reason:    fraudulent" in alert.text_body
+    assert f"Stripe id: {dispute['id']}" in alert.text_body and "Respond by: " in alert.text_body
     admin(standin, f"disputes/{dispute['id']}/close", {"status": "won"})
     standin.flush(10)
     db.session.expire_all()
@@ -191,7 +199,7 @@ def test_declined_card_then_success_records_one_donation(
 def test_cancelled_checkout_restores_the_form(client: FlaskClient, live_server: LiveServer) -> None:
     give(client, amount="other", other="12.50", frequency="annual", cover_fee=True)
     page = client.get("/support/cancelled").get_data(as_text=True)
-    assert "No money was taken" in page
+    assert '<p class="notice" role="status">No money was taken' in page
     assert 'value="1250" checked' in page
     assert '<input checked data-frequency="annual"' in page
     assert count(Donation) == 0
@@ -213,6 +221,8 @@ def test_cancelled_checkout_restores_the_form(client: FlaskClient, live_server: 
         ({"amount_choice": "other", "other_amount": "99999999"}, "Online gifts can be up to"),
         ({"amount_choice": "50"}, "The smallest gift we can take is $1."),
         ({"amount_choice": "<script>"}, "Enter an amount in dollars"),
+        # A digit that is not a decimal digit: the page showing the error once failed on it.
+        ({"amount_choice": "\u00b2"}, "Enter an amount in dollars"),
         ({"frequency": "weekly"}, "Choose once, monthly or every year."),
         ({"email": "not-an-address"}, "Enter an email address like name@example.com"),
         ({"email": "a@b.c<script>"}, "Enter an email address like name@example.com"),
@@ -249,7 +259,8 @@ def test_stripe_down_gives_a_friendly_page_and_records_nothing(
     admin(standin, "faults", {"fail_next": 1})
     response = give(client)
     assert response.status_code == 503
-    assert "couldn&#39;t reach our payment provider" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert '<p class="notice notice--error" role="status">We couldn&#39;t reach our payment' in page
     assert count(DonationIntent) == 0
     admin(standin, "faults", {"fail_next": 0})
     assert give(client).status_code == 303
@@ -337,6 +348,8 @@ def test_receipt_and_failed_payment_mails_arrive_over_smtp(
     assert donation.receipt_number in html and "$5.46" in html
     assert "The Observatory" in text and "1 Example Street" in text
     assert "didn't go through" in str(failed["Subject"])
+    failed_text = failed.get_body(("plain",)).get_content()
+    assert "We tried to collect your $5.46 a month for The Observatory" in failed_text
     fix_link = next(
         line.strip()
         for line in failed.get_body(("plain",)).get_content().splitlines()

@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, Response, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.config import Config
 from membership.extensions import db, limiter, payments
 from membership.forms.support import SupportForm
-from membership.models import Article, DonationIntent, Frequency, IntentStatus
-from membership.payments.gateway import PaymentProviderError
-from membership.services.banner import control_variant, count_banner_event, variant_exists
-from membership.services.donations import (
+from membership.models import Frequency
+from membership.services.checkout import (
     DonationChoice,
-    DonationError,
-    confirmed_gift_for_intent,
+    confirm_gift,
+    count_support_click,
     create_intent,
-    processing_fee,
+    pending_choice,
     start_checkout,
+    support_options,
 )
+from membership.services.errors import ServiceError
 
 bp = Blueprint("donate", __name__)
 
 INTENT_KEY = "donation_intent_id"
-FREQUENCY_WORDS = {"once": "once", "monthly": "every month", "annual": "every year"}
 
 
-def _presets(frequency: str, config: Config) -> list[int]:
-    banner = control_variant(db.session())
-    presets = banner.amounts_for(frequency) if banner else []
-    return presets or list(config.default_amounts)
+@dataclass(frozen=True)
+class Notice:
+    """A line above the form; `kind` ("info" or "error") chooses its style."""
+
+    text: str
+    kind: str = "info"
+
+
+def _frequency(value: str | None) -> Frequency:
+    """The chosen frequency; anything else reads as a one-off gift."""
+    try:
+        return Frequency(value or "once")
+    except ValueError:
+        return Frequency.ONCE
+
+
+def _chosen_cents(value: str | None) -> int | None:
+    """A preset amount picked on the form, in cents; None for "other" or anything else."""
+    return int(value) if value and value.isdecimal() else None
 
 
 def _form(config: Config, **kwargs: object) -> SupportForm:
@@ -47,21 +61,19 @@ def _form(config: Config, **kwargs: object) -> SupportForm:
 
 
 def _render(
-    form: SupportForm, config: Config, *, status: int = 200, notice: str = ""
+    form: SupportForm, config: Config, *, status: int = 200, notice: Notice | None = None
 ) -> ResponseReturnValue:
-    frequency = form.frequency.data if form.frequency.data in FREQUENCY_WORDS else "once"
-    presets = _presets(frequency, config)
-    chosen = form.amount_choice.data
-    if chosen and chosen.isdigit() and int(chosen) not in presets:
-        presets = sorted({*presets, int(chosen)})
-    fees = {c: processing_fee(c, config.fee_percent, config.fee_fixed_cents) for c in presets}
+    options = support_options(
+        db.session(),
+        config,
+        frequency=_frequency(form.frequency.data),
+        chosen_cents=_chosen_cents(form.amount_choice.data),
+    )
     return (
         render_template(
             "donate/support.html",
             form=form,
-            presets=presets,
-            fees=fees,
-            frequency=frequency,
+            options=options,
             notice=notice,
             fee_percent=config.fee_percent,
             fee_fixed=config.fee_fixed_cents,
@@ -70,18 +82,9 @@ def _render(
     )
 
 
-def _count_click(config: Config, variant_id: int | None, source: str) -> None:
-    if variant_id is None or not variant_exists(db.session(), variant_id):
-        return
-    article_id = db.session().scalar(select(Article.id).where(Article.slug == source))
-    count_banner_event(
-        db.session(),
-        day=datetime.now(config.zone).date(),
-        variant_id=variant_id,
-        article_id=article_id,
-        clicks=1,
-    )
-    db.session().commit()
+def _intent_id() -> int | None:
+    intent_id = session.get(INTENT_KEY)
+    return intent_id if isinstance(intent_id, int) else None
 
 
 @bp.get("/support")
@@ -89,13 +92,16 @@ def support() -> ResponseReturnValue:
     config = app_config()
     source = request.args.get("source", default="", type=str)[:120]
     variant_id = request.args.get("variant", type=int)
-    _count_click(config, variant_id, source)
-    frequency = request.args.get("frequency", "once")
-    if frequency not in FREQUENCY_WORDS:
-        frequency = "once"
+    if count_support_click(
+        db.session(),
+        variant_id=variant_id,
+        source_slug=source,
+        day=datetime.now(config.zone).date(),
+    ):
+        db.session().commit()
     amount = request.args.get("amount", type=int)
     data = {
-        "frequency": frequency,
+        "frequency": _frequency(request.args.get("frequency", "once")).value,
         "source": source,
         "variant": str(variant_id or ""),
         # No usable amount (the banner's "Other amount"): the reader types their own.
@@ -139,11 +145,10 @@ def start_donation() -> ResponseReturnValue:
         url = start_checkout(
             session_db, payments.gateway, intent, config, source_slug=choice.source_slug
         )
-    except (PaymentProviderError, DonationError) as error:
+    except ServiceError as error:
         # Nothing half-recorded: the intent goes with the rollback.
         session_db.rollback()
-        message = error.message if isinstance(error, PaymentProviderError) else str(error)
-        return _render(form, config, status=503, notice=message)
+        return _render(form, config, status=503, notice=Notice(error.message, "error"))
     session_db.commit()
     session[INTENT_KEY] = intent.id
     return redirect(url, code=303)
@@ -153,27 +158,22 @@ def start_donation() -> ResponseReturnValue:
 def cancelled() -> ResponseReturnValue:
     """Back from Checkout without paying: nothing was taken; the form is filled in again."""
     config = app_config()
-    intent_id = session.get(INTENT_KEY)
-    intent = db.session().get(DonationIntent, intent_id) if isinstance(intent_id, int) else None
+    intent_id = _intent_id()
+    choice = pending_choice(db.session(), intent_id) if intent_id is not None else None
     data: dict[str, str] = {"frequency": "once"}
-    if intent is not None and intent.status is IntentStatus.PENDING:
-        source = (
-            db.session().scalar(select(Article.slug).where(Article.id == intent.source_article_id))
-            if intent.source_article_id
-            else ""
-        )
+    if choice is not None:
         data = {
-            "frequency": intent.frequency.value,
-            "amount_choice": str(intent.amount_cents),
-            "email": intent.email or "",
-            "source": source or "",
-            "variant": str(intent.variant_id or ""),
+            "frequency": choice.frequency.value,
+            "amount_choice": str(choice.amount_cents),
+            "email": choice.email or "",
+            "source": choice.source_slug or "",
+            "variant": str(choice.variant_id or ""),
         }
     form = _form(config, data=data, formdata=None)
-    if intent is not None and intent.fee_cents:
+    if choice is not None and choice.cover_fee:
         form.cover_fee.data = True
     return _render(
-        form, config, notice="No money was taken. You can change your gift and try again."
+        form, config, notice=Notice("No money was taken. You can change your gift and try again.")
     )
 
 
@@ -181,19 +181,4 @@ def cancelled() -> ResponseReturnValue:
 @no_store
 def thanks() -> ResponseReturnValue:
     """Shows the gift once a verified webhook recorded it; never trusts the query string."""
-    intent_id = session.get(INTENT_KEY)
-    intent = db.session().get(DonationIntent, intent_id) if isinstance(intent_id, int) else None
-    donation, subscription = (
-        confirmed_gift_for_intent(db.session(), intent.id) if intent is not None else (None, None)
-    )
-    confirmed = donation is not None or subscription is not None
-    processing = intent is not None and not confirmed and intent.status is IntentStatus.PENDING
-    return render_template(
-        "donate/thanks.html",
-        intent=intent,
-        confirmed=confirmed,
-        donation=donation,
-        subscription=subscription,
-        processing=processing,
-        frequency_words=FREQUENCY_WORDS,
-    )
+    return render_template("donate/thanks.html", gift=confirm_gift(db.session(), _intent_id()))

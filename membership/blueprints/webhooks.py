@@ -9,9 +9,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from membership.blueprints import app_config
 from membership.extensions import csrf, db, limiter, payments
-from membership.payments.events import receive_event, record_event_error
-from membership.payments.gateway import PaymentProviderError, WebhookSignatureError
-from membership.services.donations import EventNotReady
+from membership.models import utcnow
+from membership.services import stripe_webhooks
+from membership.services.stripe_webhooks import Outcome, WebhookRejected
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -19,28 +19,26 @@ log = logging.getLogger(__name__)
 
 @bp.post("/webhooks/stripe")
 def stripe_webhook() -> tuple[Response, int]:
-    payload = request.get_data(cache=False)  # the raw bytes: verify before parsing anything
-    try:
-        event = payments.gateway.verify_webhook(
-            payload, request.headers.get("Stripe-Signature", "")
-        )
-    except WebhookSignatureError as error:
-        log.warning("rejected a webhook: %s", error)
-        return jsonify(error="invalid signature"), 400
     session = db.session()
     try:
-        outcome = receive_event(session, event, gateway=payments.gateway, config=app_config())
+        outcome = stripe_webhooks.receive(
+            session,
+            payments.gateway,
+            request.get_data(cache=False),  # the raw bytes: verified before anything is parsed
+            request.headers.get("Stripe-Signature", ""),
+            app_config(),
+            now=utcnow(),
+        )
+        # Also when the event failed: that stores its error, and Stripe delivers it again.
         session.commit()
-    except (EventNotReady, PaymentProviderError, SQLAlchemyError, LookupError, ValueError) as error:
-        # Roll back everything the handler did; Stripe delivers the event again later.
+    except WebhookRejected as error:
+        log.warning("rejected a webhook: %s", error.detail)
+        return jsonify(error="invalid signature"), 400
+    except SQLAlchemyError as error:
         session.rollback()
-        log.warning("webhook %s (%s) not applied: %s", event.get("id"), event.get("type"), error)
-        try:
-            record_event_error(session, event, f"{type(error).__name__}: {error}")
-            session.commit()
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("could not record the error of webhook %s", event.get("id"))
+        log.warning("webhook not stored (%s); Stripe will deliver it again", error)
+        return jsonify(error="not applied, retry later"), 503
+    if outcome is Outcome.FAILED:
         return jsonify(error="not applied, retry later"), 503
     return jsonify(received=outcome.value), 200
 

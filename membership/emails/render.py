@@ -58,3 +58,18 @@ def render_email(config: Config, name: str, **context: Any) -> tuple[str, str | 
     except TemplateNotFound:
         return text, None
     return text, html_template.render(**context)
+
+
+def compose_email(
+    config: Config,
+    name: str,
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> ComposedEmail:
+    """`emails/<name>.txt` (and `.html` when it exists) rendered with `context`, ready to queue."""
+    text, html = render_email(config, name, **context)
+    return ComposedEmail(kind, to, subject, text, html, dict(headers or {}))

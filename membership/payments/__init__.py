@@ -1,1 +1,1 @@
-"""Payments: the Stripe gateway and the webhook event handlers."""
+"""Payments: the only package that talks to Stripe (the gateway) and reads its JSON (typed objects)."""

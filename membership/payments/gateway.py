@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import stripe
 
 from membership.config import Config
+from membership.payments.events import Event
+from membership.payments.objects import (
+    CheckoutSession,
+    Customer,
+    Invoice,
+    Page,
+    PortalSession,
+    Refund,
+    StripeDataError,
+    SubscriptionSnapshot,
+)
 
 log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 
 class PaymentProviderError(Exception):
@@ -88,9 +100,12 @@ class StripeGateway:
             )
         return self._client
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Obj:
+    def _call(
+        self, what: str, parse: Callable[[object], T], fn: Any, *args: Any, **kwargs: Any
+    ) -> T:
+        """Call Stripe and parse its answer; every failure becomes a `PaymentProviderError`."""
         try:
-            return _plain(fn(*args, **kwargs))
+            answer = _plain(fn(*args, **kwargs))
         except stripe.CardError as error:
             raise PaymentProviderError(
                 error.user_message or "Your card was declined.", detail=str(error), retryable=False
@@ -109,10 +124,23 @@ class StripeGateway:
                 "please try again in a minute.",
                 detail=str(error),
             ) from error
+        return self._parsed(what, parse, answer)
+
+    @staticmethod
+    def _parsed(what: str, parse: Callable[[object], T], answer: object) -> T:
+        try:
+            return parse(answer)
+        except StripeDataError as error:
+            log.error("Stripe answered %s with an object we cannot read: %s", what, error)
+            raise PaymentProviderError(
+                "The payment service sent an answer we could not read.",
+                detail=str(error),
+                retryable=False,
+            ) from error
 
     # Checkout
 
-    def create_checkout_session(self, request: CheckoutRequest) -> Obj:
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
         price_data: Obj = {
             "currency": request.currency,
             "unit_amount": request.amount_cents,
@@ -138,33 +166,46 @@ class StripeGateway:
             params["customer_creation"] = "always"
         return self._call(
             "checkout session",
+            CheckoutSession.parse,
             self._api().v1.checkout.sessions.create,
             params=params,
             options={"idempotency_key": request.idempotency_key},
         )
 
-    def retrieve_checkout_session(self, session_id: str) -> Obj:
-        return self._call("checkout session", self._api().v1.checkout.sessions.retrieve, session_id)
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        return self._call(
+            "checkout session",
+            CheckoutSession.parse,
+            self._api().v1.checkout.sessions.retrieve,
+            session_id,
+        )
 
     # Objects webhook handlers may need to look up
 
-    def retrieve_subscription(self, subscription_id: str) -> Obj:
-        return self._call("subscription", self._api().v1.subscriptions.retrieve, subscription_id)
+    def retrieve_subscription(self, subscription_id: str) -> SubscriptionSnapshot:
+        return self._call(
+            "subscription",
+            SubscriptionSnapshot.parse,
+            self._api().v1.subscriptions.retrieve,
+            subscription_id,
+        )
 
-    def retrieve_invoice(self, invoice_id: str) -> Obj:
+    def retrieve_invoice(self, invoice_id: str) -> Invoice:
         return self._call(
             "invoice",
+            Invoice.parse,
             self._api().v1.invoices.retrieve,
             invoice_id,
             params={"expand": ["payments"]},
         )
 
-    def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Obj:
+    def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
         params: Obj = {"payment_intent": payment_intent}
         if amount_cents is not None:
             params["amount"] = amount_cents
         return self._call(
             "refund",
+            Refund.parse,
             self._api().v1.refunds.create,
             params=params,
             options={"idempotency_key": key},
@@ -184,17 +225,16 @@ class StripeGateway:
         interval: str,
         metadata: Mapping[str, str],
         trial_end: int | None = None,
-    ) -> Obj:
+    ) -> SubscriptionSnapshot:
         """A new amount or interval from the next payment: no proration, nothing charged now.
 
         The metadata (gift_cents/fee_cents) changes in the same call, so every later invoice
         splits into gift and covered fee correctly.
         """
-        return self._call(
+        return self._update_subscription(
             "subscription update",
-            self._api().v1.subscriptions.update,
             subscription_id,
-            params={
+            {
                 "items": [
                     {
                         "id": item_id,
@@ -212,40 +252,50 @@ class StripeGateway:
             },
         )
 
-    def pause_subscription(self, subscription_id: str, *, resumes_at: int) -> Obj:
+    def pause_subscription(self, subscription_id: str, *, resumes_at: int) -> SubscriptionSnapshot:
         """Skip payments until `resumes_at` (a Unix time): invoices in between are voided."""
-        return self._call(
+        return self._update_subscription(
             "subscription pause",
-            self._api().v1.subscriptions.update,
             subscription_id,
-            params={"pause_collection": {"behavior": "void", "resumes_at": resumes_at}},
+            {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}},
         )
 
-    def resume_subscription(self, subscription_id: str) -> Obj:
-        return self._call(
-            "subscription resume",
-            self._api().v1.subscriptions.update,
-            subscription_id,
-            params={"pause_collection": ""},
+    def resume_subscription(self, subscription_id: str) -> SubscriptionSnapshot:
+        return self._update_subscription(
+            "subscription resume", subscription_id, {"pause_collection": ""}
         )
 
-    def set_cancel_at_period_end(self, subscription_id: str, cancel: bool) -> Obj:
-        return self._call(
+    def set_cancel_at_period_end(self, subscription_id: str, cancel: bool) -> SubscriptionSnapshot:
+        return self._update_subscription(
             "subscription cancel at period end",
+            subscription_id,
+            {"cancel_at_period_end": cancel},
+        )
+
+    def _update_subscription(
+        self, what: str, subscription_id: str, params: Obj
+    ) -> SubscriptionSnapshot:
+        return self._call(
+            what,
+            SubscriptionSnapshot.parse,
             self._api().v1.subscriptions.update,
             subscription_id,
-            params={"cancel_at_period_end": cancel},
+            params=params,
         )
 
-    def cancel_subscription_now(self, subscription_id: str) -> Obj:
+    def cancel_subscription_now(self, subscription_id: str) -> SubscriptionSnapshot:
         return self._call(
-            "subscription cancel", self._api().v1.subscriptions.cancel, subscription_id
+            "subscription cancel",
+            SubscriptionSnapshot.parse,
+            self._api().v1.subscriptions.cancel,
+            subscription_id,
         )
 
-    def create_billing_portal_session(self, customer_id: str, *, return_url: str) -> Obj:
+    def create_billing_portal_session(self, customer_id: str, *, return_url: str) -> PortalSession:
         """Stripe's hosted page where the supporter changes their card."""
         return self._call(
             "billing portal session",
+            PortalSession.parse,
             self._api().v1.billing_portal.sessions.create,
             params={"customer": customer_id, "return_url": return_url},
         )
@@ -253,17 +303,18 @@ class StripeGateway:
     def customer_ids_for_email(self, email: str) -> list[str]:
         """Checkout makes a new customer for each one-off gift: all of them, by address."""
         return [
-            str(customer["id"])
+            customer.id
             for customer in self._paged(
-                "customers", self._api().v1.customers.list, {"email": email}
+                "customers", Customer.parse, self._api().v1.customers.list, {"email": email}
             )
         ]
 
-    def blank_customer(self, customer_id: str) -> Obj:
+    def blank_customer(self, customer_id: str) -> Customer:
         """Erase the personal fields of a customer whose person asked to be deleted; the customer
         object itself stays, since Stripe keeps the payments it made."""
         return self._call(
             "customer erase",
+            Customer.parse,
             self._api().v1.customers.update,
             customer_id,
             params={"email": "", "name": "", "phone": "", "description": "", "address": ""},
@@ -271,49 +322,54 @@ class StripeGateway:
 
     # Listing, for `stripe sync`: paced below Stripe's test-mode limit of 25 requests a second.
 
-    def _paged(self, what: str, lister: Any, params: Obj) -> Iterator[Obj]:
+    def _paged(
+        self, what: str, parse: Callable[[object], T], lister: Any, params: Obj
+    ) -> Iterator[T]:
         starting_after: str | None = None
         while True:
             page_params = dict(params, limit=100)
             if starting_after:
                 page_params["starting_after"] = starting_after
-            page = self._call(what, lister, params=page_params)
-            data = page.get("data", [])
-            yield from data
-            if not page.get("has_more") or not data:
+            page = self._call(what, Page.parse, lister, params=page_params)
+            for item in page.items:
+                yield self._parsed(what, parse, item)
+            if not page.has_more or page.last_id is None:
                 return
-            starting_after = data[-1]["id"]
+            starting_after = page.last_id
             time.sleep(0.05)
 
-    def list_events(self, created_since: int) -> Iterator[Obj]:
+    def list_events(self, created_since: int) -> Iterator[Event]:
         return self._paged(
-            "events", self._api().v1.events.list, {"created": {"gte": created_since}}
+            "events", Event.parse, self._api().v1.events.list, {"created": {"gte": created_since}}
         )
 
-    def list_checkout_sessions(self, created_since: int) -> Iterator[Obj]:
+    def list_checkout_sessions(self, created_since: int) -> Iterator[CheckoutSession]:
         return self._paged(
             "checkout sessions",
+            CheckoutSession.parse,
             self._api().v1.checkout.sessions.list,
             {"created": {"gte": created_since}},
         )
 
-    def list_invoices(self, created_since: int) -> Iterator[Obj]:
+    def list_invoices(self, created_since: int) -> Iterator[Invoice]:
         return self._paged(
             "invoices",
+            Invoice.parse,
             self._api().v1.invoices.list,
             {"created": {"gte": created_since}, "expand": ["data.payments"]},
         )
 
-    def list_subscriptions(self, created_since: int) -> Iterator[Obj]:
+    def list_subscriptions(self, created_since: int) -> Iterator[SubscriptionSnapshot]:
         return self._paged(
             "subscriptions",
+            SubscriptionSnapshot.parse,
             self._api().v1.subscriptions.list,
             {"created": {"gte": created_since}, "status": "all"},
         )
 
     # Webhooks
 
-    def verify_webhook(self, payload: bytes, signature_header: str) -> Obj:
+    def verify_webhook(self, payload: bytes, signature_header: str) -> Event:
         """The event, if and only if the raw payload carries a valid, fresh signature."""
         if not self._webhook_secret:
             raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured")
@@ -321,9 +377,6 @@ class StripeGateway:
             stripe.WebhookSignature.verify_header(
                 payload.decode("utf-8"), signature_header, self._webhook_secret, tolerance=300
             )
-            event = json.loads(payload)
+            return Event.parse(json.loads(payload))
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
             raise WebhookSignatureError(str(error)) from error
-        if not isinstance(event, dict) or not isinstance(event.get("id"), str):
-            raise WebhookSignatureError("the payload is not a Stripe event")
-        return event

@@ -27,7 +27,7 @@ from membership.models import (
     Subscription,
     Supporter,
 )
-from membership.services.donations import processing_fee
+from membership.services.checkout import processing_fee
 from membership.services.mrr import monthly_cents
 
 Row = dict[str, Any]

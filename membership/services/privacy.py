@@ -28,6 +28,7 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.gateway import StripeGateway
+from membership.payments.objects import Customer
 from membership.services.errors import payment_provider_calls
 
 Row = dict[str, Any]
@@ -245,7 +246,7 @@ def delete_account(
         )
     ):
         remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
-        if remote.get("status") != "canceled":
+        if remote.status != "canceled":
             gateway.cancel_subscription_now(subscription.stripe_subscription_id)
     customers = {supporter.stripe_customer_id} if supporter.stripe_customer_id else set()
     if address:
@@ -286,15 +287,14 @@ def delete_account(
     session.flush()
 
 
-def scrub_events_of_blanked_customer(session: Session, customer: dict[str, Any]) -> None:
+def scrub_events_of_blanked_customer(session: Session, customer: Customer) -> None:
     """A customer whose address is gone (we blank it when its person deletes their account):
     Stripe's customer.updated event still carries the old address and name in
     `previous_attributes`, so scrub every stored event about that customer. This keys on the
     customer's own state, not on our supporter row, because the event may arrive before the
     deletion has committed here."""
-    customer_id = customer.get("id")
-    if not isinstance(customer_id, str) or customer.get("email") or customer.get("name"):
+    if customer.email or customer.name:
         return
-    for event in _events_mentioning(session, {customer_id.lower()}):
+    for event in _events_mentioning(session, {customer.id.lower()}):
         event.payload = scrub_payload(event.payload, None)
     session.flush()

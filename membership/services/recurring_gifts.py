@@ -29,7 +29,7 @@ from membership.models import (
     Supporter,
 )
 from membership.payments.gateway import StripeGateway
-from membership.services.donations import processing_fee
+from membership.services.checkout import processing_fee
 from membership.services.errors import ServiceError, payment_provider_calls
 
 # Subscriptions a supporter can still change; the others are shown but not offered actions.
@@ -265,28 +265,21 @@ def change_gift(
     ):
         raise GiftChangeRefused("That is already your gift: nothing to change.")
     remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
-    items = (remote.get("items") or {}).get("data") or []
-    if not items:
-        raise GiftChangeRefused("We couldn't change this gift. Please write to us.")
-    item = items[0]
-    product = (item.get("price") or {}).get("product")
-    product_id = product.get("id") if isinstance(product, dict) else product
-    if not isinstance(product_id, str):
+    if remote.item_id is None or remote.product_id is None:
         raise GiftChangeRefused("We couldn't change this gift. Please write to us.")
     # Stripe restarts the billing cycle (and charges at once) when the interval changes; a trial
     # until the paid period ends keeps "from the next payment on" true for that switch too.
-    current_interval = ((item.get("price") or {}).get("recurring") or {}).get("interval")
-    period_end = item.get("current_period_end")
-    switching = current_interval is not None and current_interval != interval.value
+    period_end = remote.current_period_end
+    switching = remote.interval is not None and remote.interval != interval.value
     gateway.change_subscription_price(
         subscription.stripe_subscription_id,
-        item_id=str(item["id"]),
-        product_id=product_id,
+        item_id=remote.item_id,
+        product_id=remote.product_id,
         amount_cents=total,
         currency=subscription.currency,
         interval=interval.value,
         metadata={"gift_cents": str(gift_cents), "fee_cents": str(fee)},
-        trial_end=int(period_end) if switching and period_end else None,
+        trial_end=int(period_end.timestamp()) if switching and period_end else None,
     )
     return PendingChange(
         subscription.id, {"amount_cents": total, "fee_cents": fee, "interval": interval.value}
@@ -336,13 +329,10 @@ def card_update_url(
     """Stripe's billing portal for this gift's customer: the card is changed there, never here."""
     customer = supporter.stripe_customer_id
     if customer is None:
-        remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
-        raw = remote.get("customer")
-        customer = raw.get("id") if isinstance(raw, dict) else raw
-    if not isinstance(customer, str) or not customer:
+        customer = gateway.retrieve_subscription(subscription.stripe_subscription_id).customer_id
+    if not customer:
         raise GiftChangeRefused("We couldn't open the card page for this gift. Please write to us.")
-    portal = gateway.create_billing_portal_session(customer, return_url=return_url)
-    url = portal.get("url")
-    if not isinstance(url, str):
+    url = gateway.create_billing_portal_session(customer, return_url=return_url).url
+    if url is None:
         raise GiftChangeRefused("We couldn't open the card page for this gift. Please try again.")
     return url

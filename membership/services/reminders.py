@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import render_template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.formatting import format_date, format_money
+from membership.emails.reminders import renewal_reminder_email
 from membership.models import BillingInterval, Subscription, SubscriptionStatus, Supporter
-from membership.services.outbox import enqueue_email
+from membership.services.outbox import queue_email
 
 
 def queue_renewal_reminders(session: Session, *, config: Config, now: datetime) -> int:
@@ -46,19 +45,9 @@ def queue_renewal_reminders(session: Session, *, config: Config, now: datetime) 
         renews = subscription.current_period_end
         if renews is None or supporter.email is None:  # pragma: no cover - filtered above
             continue
-        context = {
-            "publication": config.publication_name,
-            "address": config.publication_address,
-            "amount": format_money(subscription.amount_cents, subscription.currency),
-            "date": format_date(renews, config.zone),
-            "account_url": f"{config.base_url.rstrip('/')}/account",
-        }
-        message = enqueue_email(
+        message = queue_email(
             session,
-            kind="renewal_reminder",
-            to=supporter.email,
-            subject=f"Your annual gift to {config.publication_name} renews on {context['date']}",
-            text=render_template("emails/renewal_reminder.txt", **context),
+            renewal_reminder_email(config, subscription, to=supporter.email, renews=renews),
             dedupe_key=f"renewal_reminder:{subscription.id}:{int(renews.timestamp())}",
             now=now,
         )

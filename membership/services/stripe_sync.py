@@ -1,8 +1,12 @@
 """`stripe sync`: recover missed webhooks from Stripe's events list, then reconcile recent objects.
 
-Every event goes through the same `receive_event` as the webhook, so an event already applied is
-skipped and a missed one is applied exactly once. Rarely Stripe never creates an event at all, so
-recent Checkout Sessions, invoices and subscriptions are compared with our rows as well.
+A job: it commits after each event and each reconciled object, because each is its own unit of
+money: one that fails must not undo the others, and a run over days of events must not hold one
+transaction (and its row locks) open against the live webhook endpoint.
+
+Every event goes through the webhook's own `apply_event`, so an event already applied is skipped
+and a missed one is applied exactly once. Rarely Stripe never creates an event at all, so recent
+Checkout Sessions, invoices and subscriptions are compared with our rows as well.
 """
 
 from __future__ import annotations
@@ -16,10 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.models import Donation, StripeEvent, Subscription, utcnow
-from membership.payments.events import Outcome, receive_event
+from membership.models import Donation, StripeEvent, Subscription
 from membership.payments.gateway import StripeGateway
-from membership.services import donations
+from membership.services.errors import payment_provider_calls
+from membership.services.ledger import EventNotReady
+from membership.services.ledger.checkout_sessions import record_checkout_completed
+from membership.services.ledger.invoices import record_invoice_paid
+from membership.services.ledger.subscriptions import apply_subscription
+from membership.services.stripe_webhooks import Outcome, apply_event
 
 log = logging.getLogger(__name__)
 
@@ -41,79 +49,83 @@ def sync_from_stripe(
     config: Config,
     *,
     since: datetime,
+    now: datetime,
     commit: Callable[[], None],
     rollback: Callable[[], None],
 ) -> SyncReport:
+    """Raises `PaymentUnavailable` when Stripe cannot be listed; what was committed stays."""
     report = SyncReport()
     created_since = int(since.timestamp())
-    # Stripe lists newest first; apply in the order things happened.
-    events = sorted(
-        gateway.list_events(created_since), key=lambda e: (e.get("created", 0), e["id"])
-    )
-    for event in events:
-        report.events_seen += 1
-        try:
-            outcome = receive_event(session, event, gateway=gateway, config=config)
-            commit()
-        except Exception as error:  # noqa: BLE001 - one bad event must not stop the rest
-            rollback()
-            report.events_failed += 1
-            report.errors.append(f"{event['id']} ({event.get('type')}): {error}")
-            continue
-        if outcome is Outcome.DUPLICATE:
-            report.events_skipped += 1
-        else:
-            report.events_applied += 1
+    with payment_provider_calls():
+        # Stripe lists newest first; apply in the order things happened.
+        events = sorted(gateway.list_events(created_since), key=lambda e: (e.created, e.id))
+        for event in events:
+            report.events_seen += 1
+            try:
+                outcome = apply_event(session, event, gateway=gateway, config=config, now=now)
+                commit()  # a failed event too: its error is stored for staff
+            except Exception as error:  # noqa: BLE001 - one bad event must not stop the rest
+                rollback()
+                report.events_failed += 1
+                report.errors.append(f"{event.id} ({event.type}): {error}")
+                continue
+            if outcome is Outcome.FAILED:
+                report.events_failed += 1
+            elif outcome is Outcome.DUPLICATE:
+                report.events_skipped += 1
+            else:
+                report.events_applied += 1
+        _reconcile(session, gateway, config, report, created_since, now, commit, rollback)
+    for event_id, reason in session.execute(
+        select(StripeEvent.id, StripeEvent.error).where(StripeEvent.processed_at.is_(None))
+    ):
+        report.errors.append(f"{event_id}: still not applied ({reason or 'no error recorded'})")
+    return report
 
-    now = utcnow()
+
+def _reconcile(
+    session: Session,
+    gateway: StripeGateway,
+    config: Config,
+    report: SyncReport,
+    created_since: int,
+    now: datetime,
+    commit: Callable[[], None],
+    rollback: Callable[[], None],
+) -> None:
+    """Paid objects that never produced an event we stored."""
     for checkout in gateway.list_checkout_sessions(created_since):
-        if checkout.get("mode") != "payment" or checkout.get("payment_status") != "paid":
+        if not checkout.paid_one_off:
             continue
         known = session.scalar(
-            select(Donation.id).where(Donation.stripe_checkout_session_id == checkout["id"])
+            select(Donation.id).where(Donation.stripe_checkout_session_id == checkout.id)
         )
         if known is None:
-            if donations.record_checkout_completed(
-                session,
-                checkout,
-                config=config,
-                now=datetime.fromtimestamp(int(checkout.get("created") or 0), tz=UTC),
-            ):
+            paid_at = checkout.created or datetime.fromtimestamp(0, tz=UTC)
+            if record_checkout_completed(session, checkout, config=config, now=paid_at):
                 report.donations_reconciled += 1
             commit()
     for invoice in gateway.list_invoices(created_since):
-        if invoice.get("status") != "paid":
+        if invoice.status != "paid":
             continue
-        known = session.scalar(
-            select(Donation.id).where(Donation.stripe_invoice_id == invoice["id"])
-        )
+        known = session.scalar(select(Donation.id).where(Donation.stripe_invoice_id == invoice.id))
         if known is None:
-            transitions = invoice.get("status_transitions") or {}
-            paid_at = int(transitions.get("paid_at") or invoice.get("created") or 0)
+            paid_at = invoice.paid_at or invoice.created or datetime.fromtimestamp(0, tz=UTC)
             try:
-                if donations.record_invoice_paid(
-                    session, invoice, gateway=gateway, config=config,
-                    event_created=datetime.fromtimestamp(paid_at, tz=UTC), now=now,
-                ):  # fmt: skip
+                if record_invoice_paid(
+                    session, invoice, gateway=gateway, config=config, event_created=paid_at, now=now
+                ):
                     report.donations_reconciled += 1
                 commit()
-            except donations.EventNotReady as error:
+            except EventNotReady as error:
                 rollback()
-                report.errors.append(f"invoice {invoice['id']}: {error}")
+                report.errors.append(f"invoice {invoice.id}: {error}")
     for subscription in gateway.list_subscriptions(created_since):
         row = session.scalar(
-            select(Subscription).where(Subscription.stripe_subscription_id == subscription["id"])
+            select(Subscription).where(Subscription.stripe_subscription_id == subscription.id)
         )
         # A snapshot fetched now is the newest state there is.
-        if row is None or row.status.value != subscription.get("status"):
-            donations.apply_subscription(
-                session, subscription, event_created=now, config=config, now=now
-            )
+        if row is None or row.status.value != subscription.status:
+            apply_subscription(session, subscription, event_created=now, config=config, now=now)
             report.subscriptions_reconciled += 1
             commit()
-    unprocessed = session.scalars(
-        select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
-    ).all()
-    for event_id in unprocessed:
-        report.errors.append(f"{event_id}: still not applied (see stripe_event.error)")
-    return report

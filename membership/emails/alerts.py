@@ -1,0 +1,26 @@
+"""Alerts to the newsroom's staff: a dispute (chargeback) to answer in Stripe."""
+
+from __future__ import annotations
+
+from membership.config import Config
+from membership.emails.render import ComposedEmail, compose_email
+from membership.formatting import format_date, format_money
+from membership.models import Donation
+from membership.payments.objects import Dispute
+
+
+def dispute_alert_email(config: Config, donation: Donation, dispute: Dispute) -> ComposedEmail:
+    return compose_email(
+        config,
+        "dispute_alert",
+        kind="dispute",
+        to=config.staff_notification_email,
+        subject=f"Dispute opened on receipt {donation.receipt_number}: respond in Stripe",
+        donation=donation,
+        dispute=dispute,
+        amount=format_money(
+            dispute.amount or donation.total_cents, donation.currency, always_cents=True
+        ),
+        reason=(dispute.reason or "not given").replace("_", " "),
+        due=format_date(dispute.evidence_due_by, config.zone),
+    )

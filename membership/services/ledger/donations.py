@@ -1,0 +1,66 @@
+"""Donation rows: one per Stripe payment, and how a payment splits into gift and covered fee."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from membership.config import Config
+from membership.models import Donation, DonationIntent, DonationStatus, IntentStatus
+from membership.payments.objects import GiftMetadata
+from membership.services import notifications
+from membership.services.sql import insert_or_ignore
+
+
+def intent_for(session: Session, *candidates: int | str | None) -> DonationIntent | None:
+    """The first of the candidate intent ids (metadata, client reference) that we know."""
+    for candidate in candidates:
+        try:
+            intent_id = int(candidate) if candidate is not None else None
+        except ValueError:
+            intent_id = None
+        if intent_id is not None:
+            intent = session.get(DonationIntent, intent_id)
+            if intent is not None:
+                return intent
+    return None
+
+
+def split_payment(total: int, gift: GiftMetadata, intent: DonationIntent | None) -> tuple[int, int]:
+    """Gift and covered fee of a payment of `total`, from what the donor chose."""
+    if intent is not None and intent.total_cents == total:
+        return intent.amount_cents, intent.fee_cents
+    gift_cents, fee_cents = gift.gift_cents, gift.fee_cents
+    if (
+        gift_cents is not None
+        and fee_cents is not None
+        and gift_cents > 0
+        and fee_cents >= 0
+        and gift_cents + fee_cents == total
+    ):
+        return gift_cents, fee_cents
+    return total, 0
+
+
+def complete_intent(intent: DonationIntent | None, now: datetime) -> None:
+    if intent is not None and intent.status is not IntentStatus.COMPLETED:
+        intent.status = IntentStatus.COMPLETED
+        intent.completed_at = now
+
+
+def record_donation(session: Session, values: dict[str, Any], config: Config) -> Donation | None:
+    """Insert a succeeded, unrefunded donation unless one exists for the same Stripe object (None
+    then); give it its receipt number and queue the receipt in the same transaction."""
+    donation = insert_or_ignore(
+        session,
+        Donation,
+        {"status": DonationStatus.SUCCEEDED, "refunded_cents": 0, **values},
+    )
+    if donation is None:
+        return None
+    donation.receipt_number = f"{config.receipt_prefix}-{donation.paid_at.year}-{donation.id:06d}"
+    session.flush()
+    notifications.queue_receipt(session, donation, config)
+    return donation
