@@ -32,7 +32,7 @@ from membership.models import EmailMessage, EmailStatus
 from membership.services.outbox import (
     DeliveryReport,
     claim_batch,
-    deliver_due,
+    deliver_due_job,
     enqueue_email,
     retry_delay,
 )
@@ -53,7 +53,7 @@ def deliver(
     max_attempts: int | None = None,
 ) -> DeliveryReport:
     config: Config = current_app.config["MEMBERSHIP"]
-    return deliver_due(
+    return deliver_due_job(
         session or db.session(),
         sender,
         batch_size=batch,
