@@ -148,6 +148,23 @@ def test_asking_again_resends_the_confirmation(client: FlaskClient, smtp: SmtpCa
     assert confirm(client, confirm_link_in(text_of(smtp.messages[0]))).status_code == 303
 
 
+def test_the_confirmation_quotes_the_wording_the_reader_was_shown(
+    app: Flask, client: FlaskClient, smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whichever known version the reader's form names (a page cached before a wording change
+    # names the older one), their confirmation email quotes those words, as the ledger records.
+    monkeypatch.setitem(
+        consent.CONSENT_WORDINGS, "2027-01-b", "Send me {newsletter} from {publication} on Fridays."
+    )
+    config = app.config["MEMBERSHIP"]
+    subscribe(client, "friday@example.org", version="2027-01-b")
+    deliver(smtp)
+    [mail] = smtp.messages
+    assert consent.consent_wording(config, "2027-01-b") in text_of(mail)
+    assert consent.consent_wording(config) not in text_of(mail)
+    assert [e.wording_version for e in events("friday@example.org")] == ["2027-01-b"]
+
+
 def test_address_rate_limit_gives_a_clear_429(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(newsletter_address_rate_limit="2/hour", newsletter_ip_rate_limit="100/hour")
     client = app.test_client()
