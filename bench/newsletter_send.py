@@ -27,10 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from membership import create_app  # noqa: E402
 from membership.config import Config  # noqa: E402
+from membership.emails.newsletter import issue_email  # noqa: E402
 from membership.extensions import db  # noqa: E402
-from membership.models import Subscriber, SubscriberStatus  # noqa: E402
-from membership.services import newsletter_issues as issues_service  # noqa: E402
-from membership.services.newsletter import UnsubscribeSigner  # noqa: E402
+from membership.models import NewsletterIssue, Subscriber, SubscriberStatus  # noqa: E402
+from membership.services.newsletter import issues as issues_service  # noqa: E402
+from membership.services.newsletter.links import UnsubscribeSigner  # noqa: E402
+from membership.services.newsletter.send_job import send_issue_job  # noqa: E402
 
 BODY = (
     "## This week\n\n"
@@ -88,11 +90,11 @@ def baseline(count: int, batch: int, config: Config, issue_id: int, *, payload: 
     scratch = Table(f"bench_baseline_{'payload' if payload else 'bare'}", metadata, *columns)
     metadata.drop_all(db.engine)
     metadata.create_all(db.engine)
-    issue = db.session.get(issues_service.NewsletterIssue, issue_id)
+    issue = db.session.get(NewsletterIssue, issue_id)
     assert issue is not None
-    rendered = issues_service.render_issue(config, issue)
+    rendered = issue_email(config, issue)
     url = UnsubscribeSigner(config).url(1, "reader1@example.org")
-    text_body, html_body = rendered.for_reader(url)
+    text_body, html_body = rendered.bodies(url)
     started = time.perf_counter()
     for start in range(0, count, batch):
         rows: list[dict[str, object]] = []
@@ -109,10 +111,10 @@ def baseline(count: int, batch: int, config: Config, issue_id: int, *, payload: 
 
 
 def send(config: Config, issue_id: int, commit: Callable[[], None]) -> float:
-    issue = db.session.get(issues_service.NewsletterIssue, issue_id)
+    issue = db.session.get(NewsletterIssue, issue_id)
     assert issue is not None
     started = time.perf_counter()
-    issues_service.send_issue(db.session(), config, issue, commit=commit)
+    send_issue_job(db.session(), config, issue, commit=commit)
     return time.perf_counter() - started
 
 
@@ -169,7 +171,7 @@ def main() -> None:
         print(f"database: {dialect}, {count:,} confirmed subscribers, batch {batch}")
         print(f"baseline, same payload, bulk insert: {base_payload:7.2f} s")
         print(f"baseline, bare rows (id, address):   {base_bare:7.2f} s")
-        print(f"send_issue (emails + deliveries):    {elapsed:7.2f} s")
+        print(f"send_issue_job (emails, deliveries):  {elapsed:7.2f} s")
         print(f"ratio send / payload baseline:       {elapsed / base_payload:7.2f}  (goal <= 2)")
         print(f"ratio send / bare-row baseline:      {elapsed / base_bare:7.2f}  (for scale)")
         for mark in sorted(peaks):

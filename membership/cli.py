@@ -21,11 +21,12 @@ from membership.extensions import db, payments
 from membership.models import NewsletterIssue, SubscriberStatus, utcnow
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
-from membership.services import newsletter_issues as issues_service
-from membership.services import newsletter_list as newsletter_list_service
 from membership.services import outbox as outbox_service
 from membership.services import staff as staff_service
 from membership.services.errors import PaymentUnavailable
+from membership.services.newsletter import list_admin, list_import
+from membership.services.newsletter.issues import IssueError
+from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
 from membership.services.stripe_sync import sync_from_stripe
 
@@ -159,7 +160,7 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
     stop = threading.Event()
     with _stop_on_signals(stop, enabled=not once):
         while not stop.is_set():
-            report = outbox_service.deliver_due(
+            report = outbox_service.deliver_due_job(
                 db.session(),
                 sender,
                 batch_size=batch,
@@ -191,13 +192,13 @@ def newsletter_import(path: Path, basis: str, dry_run: bool) -> None:
     data = path.read_bytes()
     try:
         if dry_run:
-            report = newsletter_list_service.check_import(db.session(), data)
+            report = list_import.check_import(db.session(), data)
         else:
-            report = newsletter_list_service.import_subscribers(
+            report = list_import.import_subscribers(
                 db.session(), data, basis=basis, source=f"import:{path.name[:100]}"
             )
             db.session().commit()
-    except newsletter_list_service.ImportFileError as error:
+    except list_import.ImportFileError as error:
         db.session().rollback()
         raise click.ClickException(str(error)) from None
     verb = "imported" if report.applied else "would import"
@@ -222,10 +223,8 @@ def newsletter_import(path: Path, basis: str, dry_run: bool) -> None:
 )
 def newsletter_export(status: str | None, output: TextIO) -> None:
     """Write the list as CSV, streamed in batches."""
-    filters = newsletter_list_service.ListFilter(
-        status=SubscriberStatus(status) if status else None
-    )
-    for chunk in newsletter_list_service.export_csv(db.session(), filters):
+    filters = list_admin.ListFilter(status=SubscriberStatus(status) if status else None)
+    for chunk in list_admin.export_csv(db.session(), filters):
         output.write(chunk)
 
 
@@ -237,10 +236,10 @@ def newsletter_send(issue_id: int) -> None:
     if issue is None:
         raise click.ClickException(f"There is no issue {issue_id}.")
     try:
-        report = issues_service.send_issue(
+        report = send_issue_job(
             db.session(), current_app.config["MEMBERSHIP"], issue, commit=db.session.commit
         )
-    except issues_service.IssueError as error:
+    except IssueError as error:
         db.session().rollback()
         raise click.ClickException(str(error)) from None
     click.echo(f"queued {report.queued} emails in {report.batches} batches")

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from membership.emails.sender import SmtpSender
 from membership.extensions import db
 from membership.models import StaffMember, StaffRole, Subscriber
-from membership.services.outbox import DeliveryReport, deliver_due
+from membership.services.outbox import DeliveryReport, deliver_due_job
 from smtp_capture import SmtpCapture
 
 MAIL_FROM = "The Observatory <support@observatory.example>"
@@ -51,7 +51,7 @@ def deliver(smtp: SmtpCapture, *, now: datetime | None = None) -> DeliveryReport
     sender = SmtpSender.from_url(smtp.url, mail_from=MAIL_FROM)
     total = DeliveryReport()
     while True:
-        report = deliver_due(
+        report = deliver_due_job(
             db.session(), sender, batch_size=200, max_attempts=3, lease_seconds=60, now=now
         )
         total += report

@@ -35,7 +35,7 @@ from membership.models import (
     Subscriber,
     SubscriberStatus,
 )
-from membership.services import newsletter as newsletter_service
+from membership.services.newsletter import consent, links, subscriptions
 from membership.services.supporters import find_or_create_supporter
 from smtp_capture import SmtpCapture
 from support import csrf_token_from
@@ -103,11 +103,9 @@ def test_double_opt_in_from_form_to_confirmed(client: FlaskClient, smtp: SmtpCap
     subscribe_event, confirm_event = events("reader@example.org")
     assert subscribe_event.kind is ConsentKind.SUBSCRIBE
     assert subscribe_event.source == "article:glacier-mission"
-    assert subscribe_event.wording_version == newsletter_service.CURRENT_WORDING
+    assert subscribe_event.wording_version == consent.CURRENT_WORDING
     assert subscribe_event.ip_hash and "127.0.0.1" not in subscribe_event.ip_hash
-    assert subscribe_event.ip_hash == newsletter_service.hash_ip(
-        current_app.config["MEMBERSHIP"], "127.0.0.1"
-    )
+    assert subscribe_event.ip_hash == consent.hash_ip(current_app.config["MEMBERSHIP"], "127.0.0.1")
     assert confirm_event.kind is ConsentKind.CONFIRM
     assert confirm_event.wording_version == subscribe_event.wording_version
     # Following the link again is harmless and records nothing new.
@@ -117,7 +115,7 @@ def test_double_opt_in_from_form_to_confirmed(client: FlaskClient, smtp: SmtpCap
 
 
 def test_the_answer_is_the_same_whoever_is_asking(client: FlaskClient, smtp: SmtpCapture) -> None:
-    newsletter_service.set_supporter_subscription(
+    subscriptions.set_supporter_subscription(
         db.session(), find_or_create_supporter(db.session(), email="known@example.org"), True
     )
     db.session.commit()
@@ -148,6 +146,23 @@ def test_asking_again_resends_the_confirmation(client: FlaskClient, smtp: SmtpCa
     assert [e.kind for e in events("twice@example.org")] == [ConsentKind.SUBSCRIBE] * 2
     # Either link works.
     assert confirm(client, confirm_link_in(text_of(smtp.messages[0]))).status_code == 303
+
+
+def test_the_confirmation_quotes_the_wording_the_reader_was_shown(
+    app: Flask, client: FlaskClient, smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whichever known version the reader's form names (a page cached before a wording change
+    # names the older one), their confirmation email quotes those words, as the ledger records.
+    monkeypatch.setitem(
+        consent.CONSENT_WORDINGS, "2027-01-b", "Send me {newsletter} from {publication} on Fridays."
+    )
+    config = app.config["MEMBERSHIP"]
+    subscribe(client, "friday@example.org", version="2027-01-b")
+    deliver(smtp)
+    [mail] = smtp.messages
+    assert consent.consent_wording(config, "2027-01-b") in text_of(mail)
+    assert consent.consent_wording(config) not in text_of(mail)
+    assert [e.wording_version for e in events("friday@example.org")] == ["2027-01-b"]
 
 
 def test_address_rate_limit_gives_a_clear_429(app_factory: Callable[..., Flask]) -> None:
@@ -295,28 +310,28 @@ def test_signed_tokens_cannot_be_tampered_with(
     reader = confirmed_reader(client, smtp, "reader@example.org")
     other = confirmed_reader(client, smtp, "other@example.org")
     config = app.config["MEMBERSHIP"]
-    token = newsletter_service.UnsubscribeSigner(config).token(reader.id, reader.email)
+    token = links.UnsubscribeSigner(config).token(reader.id, reader.email)
     payload, _, signature = token.partition(".")
     forged = [
         token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature altered
         payload + ".",  # signature removed
         # Somebody else's id with this reader's signature.
-        newsletter_service.UnsubscribeSigner(config).token(other.id, other.email).split(".")[0]
+        links.UnsubscribeSigner(config).token(other.id, other.email).split(".")[0]
         + "."
         + signature,
         # Signed with another key.
-        newsletter_service.UnsubscribeSigner(config.with_overrides(secret_key="x" * 40)).token(
+        links.UnsubscribeSigner(config.with_overrides(secret_key="x" * 40)).token(
             reader.id, reader.email
         ),
         # A genuine signature over an id with the wrong address binding.
-        newsletter_service.UnsubscribeSigner(config).token(other.id, reader.email),
+        links.UnsubscribeSigner(config).token(other.id, reader.email),
     ]
     for bad in forged:
         assert client.get(f"/newsletter/unsubscribe/{bad}").status_code == 400
         assert client.post(f"/newsletter/unsubscribe/{bad}").status_code == 400
         assert client.get(f"/newsletter/confirm/{bad}").status_code == 400
     # A genuine confirmation token is not an unsubscribe token (different salt), nor the reverse.
-    confirmation = newsletter_service.confirmation_token(config, reader)
+    confirmation = links.confirmation_token(config, reader)
     assert client.post(f"/newsletter/unsubscribe/{confirmation}").status_code == 400
     assert client.get(f"/newsletter/confirm/{forged[0][:-1]}").status_code == 400
     assert subscriber("reader@example.org").status is SubscriberStatus.CONFIRMED
@@ -327,9 +342,7 @@ def test_one_click_unsubscribe_needs_no_cookie_or_csrf(
     app: Flask, client: FlaskClient, smtp: SmtpCapture
 ) -> None:
     reader = confirmed_reader(client, smtp, "leaving@example.org")
-    url = newsletter_service.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(
-        reader.id, reader.email
-    )
+    url = links.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(reader.id, reader.email)
     # A mail provider's request: a fresh client, no cookies, the RFC 8058 body.
     provider = app.test_client(use_cookies=False)
     response = provider.post(
@@ -352,9 +365,7 @@ def test_unsubscribe_link_shows_a_button_and_get_changes_nothing(
     app: Flask, client: FlaskClient, smtp: SmtpCapture
 ) -> None:
     reader = confirmed_reader(client, smtp, "scanned@example.org")
-    url = newsletter_service.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(
-        reader.id, reader.email
-    )
+    url = links.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(reader.id, reader.email)
     for _ in range(3):  # a link scanner opening the link
         page = client.get(path_of(url))
         assert page.status_code == 200
@@ -369,9 +380,7 @@ def test_resubscribe_needs_a_new_confirmation_and_is_recorded(
 ) -> None:
     reader = confirmed_reader(client, smtp, "back@example.org")
     first_link = confirm_link_in(text_of(smtp.messages[-1]))
-    url = newsletter_service.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(
-        reader.id, reader.email
-    )
+    url = links.UnsubscribeSigner(app.config["MEMBERSHIP"]).url(reader.id, reader.email)
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1)):
         client.post(path_of(url))
     assert subscriber("back@example.org").status is SubscriberStatus.UNSUBSCRIBED
@@ -410,7 +419,7 @@ def test_supporters_and_subscribers_are_linked_both_ways(app: Flask) -> None:
     config = app.config["MEMBERSHIP"]
     early = find_or_create_supporter(db.session(), email="early@example.org")
     assert early is not None
-    newsletter_service.request_subscription(
+    subscriptions.request_subscription(
         db.session(),
         config,
         email="EARLY@example.org",
@@ -418,7 +427,7 @@ def test_supporters_and_subscribers_are_linked_both_ways(app: Flask) -> None:
         wording_version="2026-11-a",
         ip=None,
     )
-    newsletter_service.request_subscription(
+    subscriptions.request_subscription(
         db.session(),
         config,
         email="later@example.org",
@@ -438,18 +447,18 @@ def test_supporters_and_subscribers_are_linked_both_ways(app: Flask) -> None:
 def test_supporter_preferences_switch_the_newsletter(app: Flask) -> None:
     supporter = find_or_create_supporter(db.session(), email="fan@example.org")
     assert supporter is not None
-    assert newsletter_service.supporter_subscription(db.session(), supporter) is None
-    newsletter_service.set_supporter_subscription(db.session(), supporter, True)
+    assert subscriptions.supporter_subscription(db.session(), supporter) is None
+    subscriptions.set_supporter_subscription(db.session(), supporter, True)
     db.session.commit()
     assert subscriber("fan@example.org").status is SubscriberStatus.CONFIRMED
-    newsletter_service.set_supporter_subscription(db.session(), supporter, False)
-    newsletter_service.set_supporter_subscription(db.session(), supporter, False)
+    subscriptions.set_supporter_subscription(db.session(), supporter, False)
+    subscriptions.set_supporter_subscription(db.session(), supporter, False)
     db.session.commit()
     assert (
-        newsletter_service.supporter_subscription(db.session(), supporter)
+        subscriptions.supporter_subscription(db.session(), supporter)
         is SubscriberStatus.UNSUBSCRIBED
     )
-    newsletter_service.set_supporter_subscription(db.session(), supporter, True)
+    subscriptions.set_supporter_subscription(db.session(), supporter, True)
     db.session.commit()
     history = [(e.kind, e.source) for e in events("fan@example.org")]
     assert history == [
@@ -473,7 +482,7 @@ def test_article_and_footer_forms_keep_the_page_cacheable(client: FlaskClient) -
     assert 'value="article:harbour"' in html
     assert 'value="footer:/articles/harbour"' in html
     assert html.count('action="/newsletter"') == 2
-    assert newsletter_service.consent_wording(current_app.config["MEMBERSHIP"]) in html
+    assert consent.consent_wording(current_app.config["MEMBERSHIP"]) in html
 
 
 def test_newsletter_page_has_the_full_form(client: FlaskClient) -> None:

@@ -19,9 +19,9 @@ from newsletter_helpers import (
 from factories import make_article
 from membership.extensions import db
 from membership.models import ConsentKind, StaffRole, Subscriber, SubscriberStatus
-from membership.services import newsletter_issues as issues_service
-from membership.services import newsletter_list as list_service
-from membership.services.newsletter import consent_history
+from membership.services.newsletter import issues as issues_service
+from membership.services.newsletter import list_import
+from membership.services.newsletter.consent import consent_history
 from smtp_capture import SmtpCapture
 from support import AXE_PATH, LiveServer
 
@@ -113,7 +113,7 @@ def _seed_staff_pages(app: Flask) -> tuple[Any, int]:
             for i in range(30)
         )
         db.session.commit()
-        list_service.import_subscribers(
+        list_import.import_subscribers(
             db.session(),
             b"email\nann@example.org\n",
             basis="Signed up on paper at the fair",

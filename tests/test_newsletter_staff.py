@@ -39,9 +39,11 @@ from membership.models import (
     Subscriber,
     SubscriberStatus,
 )
-from membership.services import newsletter as newsletter_service
-from membership.services import newsletter_issues as issues_service
-from membership.services import newsletter_list as list_service
+from membership.services.newsletter import issues as issues_service
+from membership.services.newsletter import list_admin, list_import, subscriptions
+from membership.services.newsletter.consent import record_consent
+from membership.services.newsletter.links import UnsubscribeSigner
+from membership.services.newsletter.send_job import send_issue_job
 from membership.services.supporters import find_or_create_supporter
 from smtp_capture import SmtpCapture
 from support import csrf_token_from
@@ -157,12 +159,12 @@ def test_growth_counts_joins_and_leaves_per_month(app: Flask) -> None:
     [reader] = add_subscribers(1)
     now = datetime.now(UTC)
     for kind in (ConsentKind.CONFIRM, ConsentKind.IMPORT, ConsentKind.UNSUBSCRIBE):
-        newsletter_service.record_consent(db.session(), reader, kind, source="x", now=now)
-    newsletter_service.record_consent(
+        record_consent(db.session(), reader, kind, source="x", now=now)
+    record_consent(
         db.session(), reader, ConsentKind.CONFIRM, source="x", now=datetime(2001, 1, 1, tzinfo=UTC)
     )
     db.session.commit()
-    growth = list_service.growth_by_month(db.session(), now=now)
+    growth = list_admin.growth_by_month(db.session(), now=now)
     assert len(growth) == 12
     assert (growth[-1].month, growth[-1].joined, growth[-1].left) == (now.strftime("%Y-%m"), 2, 1)
     assert sum(month.joined for month in growth) == 2
@@ -187,11 +189,11 @@ def test_export_is_streamed_and_safe_for_spreadsheets(editor_client: FlaskClient
             )
         )
     )
-    assert rows[0] == list(list_service.EXPORT_COLUMNS)
+    assert rows[0] == list(list_admin.EXPORT_COLUMNS)
     assert len(rows) == 2504
     assert rows[8][:2] == ["'=cmd@example.org", "confirmed"]
     empty = editor_client.get("/staff/newsletter/export.csv?status=unsubscribed")
-    assert empty.get_data(as_text=True).strip() == ",".join(list_service.EXPORT_COLUMNS)
+    assert empty.get_data(as_text=True).strip() == ",".join(list_admin.EXPORT_COLUMNS)
     empty.close()
 
 
@@ -236,7 +238,7 @@ def test_import_dry_run_then_import(editor_client: FlaskClient) -> None:
     assert report.startswith("200")
     assert "Dry run: nothing was changed" in report
     assert count(Subscriber) == 2
-    parsed = list_service.check_import(db.session(), data)
+    parsed = list_import.check_import(db.session(), data)
     assert [line.value for line in parsed.valid] == ["ann@example.org", "fan@example.org"]
     assert [(line.line, line.reason) for line in parsed.invalid] == [
         (4, "not an email address"),
@@ -263,7 +265,7 @@ def test_import_dry_run_then_import(editor_client: FlaskClient) -> None:
     assert event.basis == "Signed up at the book fair"
     assert event.staff_member_id is not None
     # The same file again adds nobody.
-    again = list_service.check_import(db.session(), data)
+    again = list_import.check_import(db.session(), data)
     assert again.valid == [] and len(again.already_subscribed) == 3
 
 
@@ -288,8 +290,8 @@ def test_import_needs_a_consent_basis(editor_client: FlaskClient) -> None:
     report = _import(editor_client, b"email\nann@example.org\n", action="import", basis="  ok ")
     assert report.startswith("400") and "on what basis" in report
     assert count(Subscriber) == 0
-    with pytest.raises(list_service.ImportFileError):
-        list_service.import_subscribers(
+    with pytest.raises(list_import.ImportFileError):
+        list_import.import_subscribers(
             db.session(), b"email\na@example.org\n", basis="", source="x"
         )
 
@@ -299,7 +301,7 @@ def test_import_of_ten_thousand_rows(app: Flask) -> None:
     lines[500] = lines[400].upper()  # an upper-case duplicate
     lines[700] = "broken@"
     data = ("\r\n".join(lines) + "\r\n").encode()
-    report = list_service.import_subscribers(
+    report = list_import.import_subscribers(
         db.session(), data, basis="Old list, double opt-in", source="import:big.csv"
     )
     db.session.commit()
@@ -472,25 +474,21 @@ def test_a_crash_mid_send_resumes_without_sending_anyone_twice(
     issue_id = issue.id
     # Commit 1 marks the issue sending; 2 and 3 are batches; the 4th (third batch) dies.
     with pytest.raises(Crash):
-        issues_service.send_issue(
-            db.session(), config, issue, commit=crashing_commit(4), batch_size=5
-        )
+        send_issue_job(db.session(), config, issue, commit=crashing_commit(4), batch_size=5)
     db.session.rollback()
     assert count(IssueDelivery) == 10 and count(EmailMessage) == 10
     # The workers may already deliver what was queued before the crash.
     assert deliver(smtp).sent == 10
     # Someone unsubscribes between the crash and the resume: they must not get it.
-    newsletter_service.unsubscribe(db.session(), subscriber("reader20@example.org"), source="test")
+    subscriptions.unsubscribe(db.session(), subscriber("reader20@example.org"), source="test")
     db.session.commit()
     issue = db.session.get(NewsletterIssue, issue_id)
     assert issue is not None and issue.status is IssueStatus.SENDING
-    report = issues_service.send_issue(
-        db.session(), config, issue, commit=db.session.commit, batch_size=5
-    )
+    report = send_issue_job(db.session(), config, issue, commit=db.session.commit, batch_size=5)
     assert report.queued == 12
     # Finished now: another send is refused rather than repeated.
     with pytest.raises(issues_service.IssueError):
-        issues_service.send_issue(db.session(), config, issue, commit=db.session.commit)
+        send_issue_job(db.session(), config, issue, commit=db.session.commit)
     deliver(smtp)
     received = [str(m["To"]) for m in smtp.messages]
     expected = {f"reader{i}@example.org" for i in range(23)} - {"reader20@example.org"}
@@ -508,9 +506,9 @@ def test_a_sent_issue_is_not_sent_again(app: Flask) -> None:
     add_subscribers(3)
     issue = make_issue()
     config = app.config["MEMBERSHIP"]
-    issues_service.send_issue(db.session(), config, issue, commit=db.session.commit)
+    send_issue_job(db.session(), config, issue, commit=db.session.commit)
     with pytest.raises(issues_service.IssueError):
-        issues_service.send_issue(db.session(), config, issue, commit=db.session.commit)
+        send_issue_job(db.session(), config, issue, commit=db.session.commit)
     with pytest.raises(issues_service.IssueError):
         issues_service.save_issue(db.session(), subject="x", body_markdown="y", issue=issue)
     assert count(EmailMessage) == 3
@@ -520,9 +518,9 @@ def test_unsubscribing_cancels_an_issue_still_in_the_outbox(app: Flask, smtp: Sm
     add_subscribers(3)
     issue = make_issue()
     config = app.config["MEMBERSHIP"]
-    issues_service.send_issue(db.session(), config, issue, commit=db.session.commit)
+    send_issue_job(db.session(), config, issue, commit=db.session.commit)
     reader = subscriber("reader1@example.org")
-    url = newsletter_service.UnsubscribeSigner(config).url(reader.id, reader.email)
+    url = UnsubscribeSigner(config).url(reader.id, reader.email)
     assert app.test_client().post(path_of(url)).status_code == 200
     deliver(smtp)
     assert sorted(str(m["To"]) for m in smtp.messages) == [

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from factories import BASE_TIME, make_email
 from membership.config import Config, ConfigError
+from membership.emails.render import ComposedEmail
 from membership.emails.sender import (
     ConsoleSender,
     InvalidEmailError,
@@ -32,8 +33,9 @@ from membership.models import EmailMessage, EmailStatus
 from membership.services.outbox import (
     DeliveryReport,
     claim_batch,
-    deliver_due,
+    deliver_due_job,
     enqueue_email,
+    queue_checked_emails,
     retry_delay,
 )
 from smtp_capture import SmtpCapture
@@ -53,7 +55,7 @@ def deliver(
     max_attempts: int | None = None,
 ) -> DeliveryReport:
     config: Config = current_app.config["MEMBERSHIP"]
-    return deliver_due(
+    return deliver_due_job(
         session or db.session(),
         sender,
         batch_size=batch,
@@ -124,6 +126,36 @@ def test_the_same_business_event_queues_once() -> None:
         enqueue_email(db.session(), kind="newsletter", to="a@example.org", subject="News", text="…")
     db.session.commit()
     assert count_messages() == 3
+
+
+def test_a_batch_queues_each_dedupe_key_once_and_says_which_it_queued() -> None:
+    def composed(n: int) -> ComposedEmail:
+        return ComposedEmail(
+            kind="newsletter",
+            to=f"r{n}@example.org",
+            subject="News",
+            text="…",
+            html="<p>…</p>",
+            headers={"List-Id": "News <news.example.org>"},
+        )
+
+    first = queue_checked_emails(
+        db.session(), [(composed(n), f"news:{n}") for n in (1, 2)], now=NOW
+    )
+    again = queue_checked_emails(
+        db.session(), [(composed(n), f"news:{n}") for n in (2, 3)], now=NOW
+    )
+    db.session.commit()
+    assert sorted(key for _, key in first) == ["news:1", "news:2"]
+    assert [key for _, key in again] == ["news:3"]
+    assert count_messages() == 3
+    third = stored(again[0][0])
+    assert (third.to_address, third.status, third.headers) == (
+        "r3@example.org",
+        EmailStatus.QUEUED,
+        {"List-Id": "News <news.example.org>"},
+    )
+    assert queue_checked_emails(db.session(), [], now=NOW) == []
 
 
 def test_enqueue_belongs_to_the_callers_transaction() -> None:

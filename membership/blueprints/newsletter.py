@@ -26,7 +26,13 @@ from membership.caching import no_store, public_page
 from membership.config import Config
 from membership.extensions import csrf, db, limiter
 from membership.forms.newsletter import ConfirmSubscriptionForm, SubscribeForm
-from membership.services import newsletter as newsletter_service
+from membership.services.newsletter import subscriptions
+from membership.services.newsletter.consent import (
+    CONSENT_WORDINGS,
+    CURRENT_WORDING,
+    consent_wording,
+)
+from membership.services.newsletter.links import NewsletterTokenError, TestEmailLink
 from membership.services.supporters import normalize_email
 
 bp = Blueprint("newsletter", __name__)
@@ -37,8 +43,8 @@ def _install_globals(state: BlueprintSetupState) -> None:
     app = state.app
     config: Config = app.config["MEMBERSHIP"]
     app.jinja_env.globals.update(
-        newsletter_consent_version=newsletter_service.CURRENT_WORDING,
-        newsletter_consent_wording=newsletter_service.consent_wording(config),
+        newsletter_consent_version=CURRENT_WORDING,
+        newsletter_consent_wording=consent_wording(config),
     )
 
 
@@ -84,7 +90,7 @@ def subscribe_page() -> ResponseReturnValue:
         formdata=None,
         data={
             "source": request.args.get("source", "newsletter-page")[:120],
-            "consent_version": newsletter_service.CURRENT_WORDING,
+            "consent_version": CURRENT_WORDING,
         },
     )
     form.validate_source(form.source)
@@ -106,12 +112,12 @@ def subscribe() -> ResponseReturnValue:
             return redirect(url_for("newsletter.check_inbox"), code=303)
         return _page(form, status=400)
     version = form.consent_version.data
-    if version not in newsletter_service.CONSENT_WORDINGS:
+    if version not in CONSENT_WORDINGS:
         # A page from before a wording change we no longer know: show the current one instead.
-        form.consent_version.data = newsletter_service.CURRENT_WORDING
+        form.consent_version.data = CURRENT_WORDING
         form.email.errors = ["Our sign-up wording has changed: please read it and sign up again."]
         return _page(form, status=400)
-    newsletter_service.request_subscription(
+    subscriptions.request_subscription(
         db.session(),
         app_config(),
         email=form.email.data,
@@ -163,27 +169,16 @@ def confirm_page(token: str) -> ResponseReturnValue:
     """A button, not an automatic confirmation: mail security scanners open every link in an
     email, and one would otherwise complete a sign-up a stranger started for someone else."""
     try:
-        subscriber = newsletter_service.subscriber_for_confirmation(
-            db.session(), app_config(), token
-        )
-    except newsletter_service.ConfirmationExpired:
-        return _bad_link(
-            "That confirmation link has expired. Sign up again and we'll send a fresh one."
-        )
-    except newsletter_service.NewsletterTokenError:
-        return _bad_link(
-            "That confirmation link is not complete. Copy the whole link from the email."
-        )
-    response = Response(
-        render_template(
-            "newsletter/confirm.html",
-            form=ConfirmSubscriptionForm(),
-            token=token,
-            address=subscriber.email,
-            already=subscriber.status.value == "confirmed",
-        )
+        link = subscriptions.confirmation_page(db.session(), app_config(), token)
+    except NewsletterTokenError as error:
+        return _bad_link(error.message)
+    return render_template(
+        "newsletter/confirm.html",
+        form=ConfirmSubscriptionForm(),
+        token=token,
+        address=link.address,
+        already=link.done,
     )
-    return response
 
 
 @bp.post("/newsletter/confirm/<token>")
@@ -194,17 +189,11 @@ def confirm(token: str) -> ResponseReturnValue:
     if not form.validate():
         return _bad_link("That form expired. Open the link from the email again.")
     try:
-        newsletter_service.confirm_subscription(
+        subscriptions.confirm_subscription(
             db.session(), app_config(), token, ip=request.remote_addr
         )
-    except newsletter_service.ConfirmationExpired:
-        return _bad_link(
-            "That confirmation link has expired. Sign up again and we'll send a fresh one."
-        )
-    except newsletter_service.NewsletterTokenError:
-        return _bad_link(
-            "That confirmation link is not complete. Copy the whole link from the email."
-        )
+    except NewsletterTokenError as error:
+        return _bad_link(error.message)
     db.session().commit()
     return redirect(url_for("newsletter.confirmed"), code=303)
 
@@ -219,33 +208,18 @@ def confirmed() -> ResponseReturnValue:
     )
 
 
-def _masked(address: str) -> str:
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}…@{domain}"
-
-
 @bp.get("/newsletter/unsubscribe/<token>")
 @no_store
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     try:
-        subscriber = newsletter_service.subscriber_for_unsubscribe(
-            db.session(), app_config(), token
-        )
-    except newsletter_service.TestEmailLink:
-        return _test_email_page()
-    except newsletter_service.NewsletterTokenError:
-        return _bad_link(
-            "That unsubscribe link is not complete. Copy the whole link from the email."
-        )
-    response = Response(
-        render_template(
-            "newsletter/unsubscribe.html",
-            token=token,
-            address=_masked(subscriber.email),
-            already=subscriber.status.value == "unsubscribed",
-        )
+        link = subscriptions.unsubscribe_page(db.session(), app_config(), token)
+    except TestEmailLink as error:
+        return _test_email_page(error)
+    except NewsletterTokenError as error:
+        return _bad_link(error.message)
+    return render_template(
+        "newsletter/unsubscribe.html", token=token, address=link.address, already=link.done
     )
-    return response
 
 
 @bp.post("/newsletter/unsubscribe/<token>")
@@ -254,36 +228,29 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click: mail providers POST "List-Unsubscribe=One-Click" here with no cookies;
     our own page's button posts here too. Either way the signed link is the authorisation."""
     try:
-        newsletter_service.unsubscribe_with_token(
+        subscriptions.unsubscribe_with_token(
             db.session(), app_config(), token, ip=request.remote_addr
         )
-    except newsletter_service.TestEmailLink:
-        return _test_email_page()
-    except newsletter_service.NewsletterTokenError:
-        return _bad_link(
-            "That unsubscribe link is not complete. Copy the whole link from the email."
-        )
+    except TestEmailLink as error:
+        return _test_email_page(error)
+    except NewsletterTokenError as error:
+        return _bad_link(error.message)
     db.session().commit()
-    response = Response(
-        render_template(
-            "newsletter/message.html",
-            title="You're unsubscribed",
-            message=(
-                f"You won't get {app_config().newsletter_name} any more. If that was a mistake, "
-                "you can sign up again at any time."
-            ),
-            subscribe_again=True,
-        )
+    return render_template(
+        "newsletter/message.html",
+        title="You're unsubscribed",
+        message=(
+            f"You won't get {app_config().newsletter_name} any more. If that was a mistake, "
+            "you can sign up again at any time."
+        ),
+        subscribe_again=True,
     )
-    return response
 
 
 csrf.exempt(unsubscribe)
 
 
-def _test_email_page() -> ResponseReturnValue:
+def _test_email_page(error: TestEmailLink) -> ResponseReturnValue:
     return render_template(
-        "newsletter/message.html",
-        title="That was a test email",
-        message="This link came from a test copy of the newsletter. Nothing was changed.",
+        "newsletter/message.html", title="That was a test email", message=error.message
     )

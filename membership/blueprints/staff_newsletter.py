@@ -30,9 +30,11 @@ from membership.forms.staff_newsletter import (
     SubscriberFilterForm,
 )
 from membership.models import NewsletterIssue, StaffMember, StaffRole, Subscriber, SubscriberStatus
-from membership.services import newsletter as newsletter_service
-from membership.services import newsletter_issues as issues_service
-from membership.services import newsletter_list as list_service
+from membership.services.newsletter import issues as issues_service
+from membership.services.newsletter import list_admin as list_service
+from membership.services.newsletter import list_import, subscriptions
+from membership.services.newsletter.consent import consent_history
+from membership.services.newsletter.send_job import send_issue_job
 
 bp = Blueprint("staff_newsletter", __name__, url_prefix="/staff/newsletter")
 
@@ -114,7 +116,7 @@ def subscriber(subscriber_id: int) -> ResponseReturnValue:
     return render_template(
         "staff/newsletter/subscriber.html",
         subscriber=found,
-        history=newsletter_service.consent_history(db.session(), found.id),
+        history=consent_history(db.session(), found.id),
         form=ConfirmForm(),
     )
 
@@ -129,7 +131,7 @@ def unsubscribe_subscriber(subscriber_id: int) -> ResponseReturnValue:
         abort(404)
     if not form.validate():
         abort(400)
-    newsletter_service.unsubscribe(db.session(), found, source=f"staff:{_staff().id}", ip_hash=None)
+    subscriptions.unsubscribe(db.session(), found, source=f"staff:{_staff().id}", ip_hash=None)
     db.session().commit()
     return redirect(url_for("staff_newsletter.subscriber", subscriber_id=found.id), code=303)
 
@@ -152,7 +154,7 @@ def import_subscribers() -> ResponseReturnValue:
     else:
         try:
             if apply:
-                report = list_service.import_subscribers(
+                report = list_import.import_subscribers(
                     db.session(),
                     data,
                     basis=form.basis.data or "",
@@ -161,8 +163,8 @@ def import_subscribers() -> ResponseReturnValue:
                 )
                 db.session().commit()
             else:
-                report = list_service.check_import(db.session(), data)
-        except list_service.ImportFileError as problem:
+                report = list_import.check_import(db.session(), data)
+        except list_import.ImportFileError as problem:
             db.session().rollback()
             error = str(problem)
     status = 400 if error else 200
@@ -220,10 +222,7 @@ def _issue_page(
     notice: str = "",
     status: int = 200,
 ) -> ResponseReturnValue:
-    config = app_config()
-    rendered = issues_service.render_issue(config, issue)
-    example_url = newsletter_service.unsubscribe_url(config, "…")
-    text, _ = rendered.for_reader(example_url)
+    preview = issues_service.preview_issue(app_config(), issue)
     return (
         render_template(
             "staff/newsletter/issue.html",
@@ -231,7 +230,7 @@ def _issue_page(
             form=form or IssueForm(data={"subject": issue.subject, "body": issue.body_markdown}),
             send_form=send_form or SendIssueForm(),
             test_form=ConfirmForm(),
-            preview_text=text,
+            preview_text=preview.text,
             confirmed=issues_service.confirmed_count(db.session()),
             progress=issues_service.issue_progress(db.session(), issue.id),
             notice=notice,
@@ -275,10 +274,10 @@ def save_issue(issue_id: int) -> ResponseReturnValue:
 @bp.get("/issues/<int:issue_id>/preview.html")
 @staff_required(StaffRole.EDITOR)
 def preview_html(issue_id: int) -> Response:
-    config = app_config()
-    rendered = issues_service.render_issue(config, _issue_or_404(issue_id))
-    _, html = rendered.for_reader(newsletter_service.unsubscribe_url(config, "preview"))
-    return Response(html, mimetype="text/html")
+    preview = issues_service.preview_issue(
+        app_config(), _issue_or_404(issue_id), link_stand_in="preview"
+    )
+    return Response(preview.html, mimetype="text/html")
 
 
 @bp.post("/issues/<int:issue_id>/test")
@@ -303,7 +302,7 @@ def send(issue_id: int) -> ResponseReturnValue:
         return _issue_page(issue, send_form=form, status=400)
     session = db.session()
     try:
-        issues_service.send_issue(session, app_config(), issue, commit=session.commit)
+        send_issue_job(session, app_config(), issue, commit=session.commit)
     except issues_service.IssueError as error:
         session.rollback()
         return _issue_page(_issue_or_404(issue_id), notice=str(error), status=409)

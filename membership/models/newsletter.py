@@ -74,7 +74,7 @@ class ConsentEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The page or channel: "article:harbour-reopens", "footer:/", "list-unsubscribe", "account".
     source: Mapped[str] = mapped_column(String(120), default="")
-    # The version of the consent wording the person saw (services.newsletter.CONSENT_WORDINGS).
+    # The version of the consent wording the person saw (services.newsletter.consent.CONSENT_WORDINGS).
     wording_version: Mapped[str | None] = mapped_column(String(40))
     # HMAC of the IP address with the app's secret: comparable between events, not reversible.
     ip_hash: Mapped[str | None] = mapped_column(String(64))

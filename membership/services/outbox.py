@@ -6,9 +6,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from membership.emails.sender import (
     check_email_fields,
 )
 from membership.models import EmailMessage, EmailStatus, utcnow
-from membership.services.sql import insert_or_ignore
+from membership.services.sql import dialect_insert, insert_or_ignore
 
 logger = logging.getLogger("membership.outbox")
 
@@ -56,18 +57,15 @@ def queue_email(
     dedupe_key: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage | None:
-    """Queue a message composed in `membership.emails`; None when `dedupe_key` was already used."""
-    return enqueue_email(
-        session,
-        kind=email.kind,
-        to=email.to,
-        subject=email.subject,
-        text=email.text,
-        html=email.html,
-        headers=email.headers,
-        dedupe_key=dedupe_key,
-        now=now,
-    )
+    """Queue a message composed in `membership.emails` in the caller's transaction; None when
+    `dedupe_key` was already used.
+
+    ON CONFLICT DO NOTHING rather than check-then-insert, so concurrent duplicates end in one row
+    without an IntegrityError spoiling the caller's transaction.
+    """
+    check_email_fields(email.to, email.subject, email.headers)
+    values = _row(email, dedupe_key, now or utcnow())
+    return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
 
 
 def enqueue_email(
@@ -82,28 +80,49 @@ def enqueue_email(
     dedupe_key: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage | None:
-    """Queue one email in the caller's transaction; None when `dedupe_key` was already queued.
+    """`queue_email` for callers that have not moved their composition to `membership.emails`."""
+    email = ComposedEmail(
+        kind=kind, to=to, subject=subject, text=text, html=html, headers=dict(headers or {})
+    )
+    return queue_email(session, email, dedupe_key=dedupe_key, now=now)
 
-    ON CONFLICT DO NOTHING rather than check-then-insert, so concurrent duplicates end in one row
-    without an IntegrityError spoiling the caller's transaction.
+
+def queue_checked_emails(
+    session: Session, emails: Sequence[tuple[ComposedEmail, str]], *, now: datetime
+) -> list[tuple[int, str]]:
+    """Queue many (message, dedupe key) pairs in one statement; (id, dedupe key) of each one
+    queued, leaving out keys already used.
+
+    For bulk senders that checked the fields themselves: `check_email_fields` costs about as
+    much per message as the rest of queueing it, and a send whose messages differ only in an
+    address from the list and a URL we made can check one message per batch instead.
     """
-    headers = dict(headers or {})
-    check_email_fields(to, subject, headers)
-    when = now or utcnow()
-    values = {
-        "kind": kind,
-        "to_address": to.strip(),
-        "subject": subject,
-        "text_body": text,
-        "html_body": html,
-        "headers": headers,
+    if not emails:
+        return []
+    table = EmailMessage.__table__
+    stmt = (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id, table.c.dedupe_key)
+    )
+    rows = [_row(email, dedupe_key, now) for email, dedupe_key in emails]
+    return [(row[0], row[1]) for row in session.execute(stmt, rows)]
+
+
+def _row(email: ComposedEmail, dedupe_key: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": email.kind,
+        "to_address": email.to.strip(),
+        "subject": email.subject,
+        "text_body": email.text,
+        "html_body": email.html,
+        "headers": email.headers,
         "status": EmailStatus.QUEUED,
         "attempts": 0,
-        "next_attempt_at": when,
-        "created_at": when,
+        "next_attempt_at": now,
+        "created_at": now,
         "dedupe_key": dedupe_key,
     }
-    return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
 
 
 def claim_batch(
@@ -201,7 +220,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**exponent, MAX_RETRY_SECONDS))
 
 
-def deliver_due(
+def deliver_due_job(
     session: Session,
     sender: Sender,
     *,
@@ -213,9 +232,8 @@ def deliver_due(
 ) -> DeliveryReport:
     """Claim one batch, send it outside any transaction, record each result as it comes.
 
-    This function owns its transactions (it commits): the claim must be visible to other workers
-    before the slow part starts, and each result is committed at once so a crash mid-batch
-    re-sends as little as possible.
+    A job, so it commits in steps: the claim is committed before the slow sending so other
+    workers see it, and each result at once so a crash mid-batch re-sends as little as possible.
     """
     claimed = claim_batch(
         session,
