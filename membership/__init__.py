@@ -64,7 +64,6 @@ def create_app(config: Config | None = None) -> Flask:
         health,
         newsletter,
         staff,
-        staff_newsletter,
         webhooks,
     )
 
@@ -76,7 +75,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
-    app.register_blueprint(staff_newsletter.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)

@@ -25,7 +25,7 @@ from membership.services import demo as demo_service
 from membership.services import newsletter_issues as issues_service
 from membership.services import newsletter_list as newsletter_list_service
 from membership.services import outbox as outbox_service
-from membership.services import staff as staff_service
+from membership.services.staff import accounts as staff_service
 from membership.services.stripe_sync import sync_from_stripe
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")
