@@ -7,7 +7,7 @@ rather than in the middle of a file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,7 +147,7 @@ def _rows(
 
 
 def table_rows(
-    columns: Sequence[Column], rows: Iterable[object], money: Any
+    columns: Sequence[Column], rows: Iterable[object], money: Callable[[int], str]
 ) -> Iterator[list[str]]:
     """A report table as text: its headings, then one line per row (`money` writes amounts)."""
     yield [column.title for column in columns]
