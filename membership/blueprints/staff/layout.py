@@ -54,14 +54,18 @@ def require_confirmation() -> None:
 
 
 def csv_download(chunks: Iterator[str], filename: str) -> Response:
-    """Stream CSV text as a file download. The chunks are computed after the view returned, so
-    the database connection is released here, also when the download is cut short."""
+    """Stream CSV text, computed from this request's database session, as a file download.
+
+    The chunks are read after the view returned, inside a context pushed again for the stream,
+    where `db.session` may name another session: the request's own is captured here and closed
+    after the last chunk (also when the download is cut short), so its connection is released."""
+    session = db.session()
 
     def body() -> Iterator[str]:
         try:
             yield from chunks
         finally:
-            db.session.close()
+            session.close()
 
     return Response(
         stream_with_context(body()),
