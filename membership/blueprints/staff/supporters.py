@@ -88,7 +88,9 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
         except RefundError as error:
             form.amount.errors = [*form.amount.errors, error.message]
         except PaymentUnavailable as error:
-            form.amount.errors = [*form.amount.errors, error.message]
+            # Finance acts on Stripe's own words (the reader-facing message hides them).
+            refusal = f"Stripe refused: {error.detail or error.message}"
+            form.amount.errors = [*form.amount.errors, refusal]
             status = 502
         else:
             notice = (

@@ -162,9 +162,7 @@ def request_refund(
         )
     except PaymentProviderError as error:
         raise PaymentUnavailable(
-            f"Stripe refused: {error.detail or error.message}",
-            detail=error.detail,
-            retryable=error.retryable,
+            error.message, detail=error.detail, retryable=error.retryable
         ) from error
     audit.record(
         session,
