@@ -5,8 +5,8 @@ the rest one-off gifts, with checkouts, refunds, disputes and banner counters), 
 same database in the same run:
 
   baseline   SELECT count(*), sum(amount_cents) FROM donation  (a full scan of the table)
-  dashboard  reports.dashboard(): this month vs last, MRR, movements, one-off stats, attention
-  monthly    reports.full_report() for the last full month, by day (money, gifts, movements,
+  dashboard  dashboard(): this month vs last, MRR, movements, one-off stats, attention
+  monthly    full_report() for the last full month, by day (money, gifts, movements,
              cohorts, articles and variants funnel)
   yearly     the same for the last twelve months, by month (for information)
 
@@ -42,9 +42,10 @@ from membership.config import Config  # noqa: E402
 from membership.dates import first_of_month  # noqa: E402
 from membership.extensions import db  # noqa: E402
 from membership.models import Article, BannerVariant, Donation, StaffRole  # noqa: E402
-from membership.services import reports  # noqa: E402
 from membership.services.history import HistorySpec, insert_history  # noqa: E402
-from membership.services.staff import create_or_update_staff  # noqa: E402
+from membership.services.reports.dashboard import dashboard  # noqa: E402
+from membership.services.reports.range_report import ReportRequest, full_report  # noqa: E402
+from membership.services.staff.accounts import create_or_update_staff  # noqa: E402
 
 ZONE = "America/New_York"
 
@@ -185,20 +186,20 @@ def main() -> None:
         print(f"database: {db.engine.dialect.name}; donations: {rows:,}")
         today = now.astimezone(zone).date()
         last_month_end = today.replace(day=1) - timedelta(days=1)
-        monthly = reports.ReportRequest(last_month_end.replace(day=1), last_month_end, "day")
-        yearly = reports.ReportRequest(first_of_month(today, -11), today, "month")
+        monthly = ReportRequest(last_month_end.replace(day=1), last_month_end, "day")
+        yearly = ReportRequest(first_of_month(today, -11), today, "month")
 
         def baseline() -> object:
             return db.session.execute(select(func.count(), func.sum(Donation.amount_cents))).one()
 
         results = {
             "baseline": timed(baseline, args.repeat),
-            "dashboard": timed(lambda: reports.dashboard(db.session(), zone, now), args.repeat),
+            "dashboard": timed(lambda: dashboard(db.session(), zone, now), args.repeat),
             "monthly report": timed(
-                lambda: reports.full_report(db.session(), monthly, zone, now), args.repeat
+                lambda: full_report(db.session(), monthly, zone, now), args.repeat
             ),
             "yearly report": timed(
-                lambda: reports.full_report(db.session(), yearly, zone, now), args.repeat
+                lambda: full_report(db.session(), yearly, zone, now), args.repeat
             ),
         }
         db.session.remove()

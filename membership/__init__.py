@@ -66,7 +66,6 @@ def create_app(config: Config | None = None) -> Flask:
         newsletter,
         sign_in,
         staff,
-        staff_newsletter,
         webhooks,
     )
 
@@ -80,7 +79,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
-    app.register_blueprint(staff_newsletter.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from membership.extensions import db, login_manager
 from membership.models import StaffMember, StaffRole, Supporter
@@ -94,23 +95,39 @@ def staff_may(member: StaffMember, roles: tuple[StaffRole, ...]) -> bool:
     return member.role is StaffRole.ADMIN or member.role in roles
 
 
+def refuse_unless_staff(roles: tuple[StaffRole, ...]) -> Response | None:
+    """None when the signed-in person may open a staff page opened to `roles` (admins: any page
+    opened to someone). Otherwise anonymous visitors are sent to sign in, and signed-in people
+    without the role get a 403 page. An empty `roles` opens the page to nobody."""
+    member = signed_in_staff()
+    if member is None:
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("sign_in.start", next=request.full_path.rstrip("?")))
+    if not roles or not staff_may(member, roles):
+        abort(403)
+    return None
+
+
 def staff_required(*roles: StaffRole) -> Callable[[F], F]:
-    """Only staff with one of these roles (or admin). Anonymous visitors go to sign in; signed-in
-    people without the role get a 403 page. Staff pages are never cached."""
+    """Open a staff view to staff with one of these roles (and admins), and say so: the staff
+    area's gate reads `staff_roles` and refuses every view that does not declare any."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            member = signed_in_staff()
-            if member is None:
-                if current_user.is_authenticated:
-                    abort(403)
-                return redirect(url_for("sign_in.start", next=request.full_path.rstrip("?")))
-            if not staff_may(member, roles):
-                abort(403)
+            refusal = refuse_unless_staff(roles)
+            if refusal is not None:
+                return refusal
             return view(*args, **kwargs)
 
         wrapper.staff_roles = roles  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def declared_staff_roles(view: Callable[..., Any] | None) -> tuple[StaffRole, ...]:
+    """The roles a view was opened to with `staff_required`; none for any other view."""
+    roles: tuple[StaffRole, ...] = getattr(view, "staff_roles", ())
+    return roles

@@ -1,4 +1,5 @@
-"""Small accessible SVG charts drawn on the server, with presentation attributes only.
+"""Small accessible SVG charts drawn on the server, with presentation attributes only; and the
+charts of the staff pages, built from the reports.
 
 Why not pygal: its SVG carries an inline <style> element, which our CSP (style-src 'self') blocks
 when the SVG sits in the page. These charts use attributes (fill, stroke, font-size), which CSP
@@ -11,8 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
+
+from membership.formatting import format_money
+from membership.services.reports.dashboard import TrendPoint
+from membership.services.reports.range_report import Report
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 78, 16, 36, 64
@@ -154,3 +160,53 @@ def _legend(series: Sequence[Series]) -> list[str]:
         parts.append(_text(x + 16, 22, s.name, size=12))
         x += 24 + 8 * len(s.name)
     return parts
+
+
+# The staff pages' charts. Values are drawn in major units (dollars), the axis written as money.
+
+
+def _money_axis(currency: str) -> Callable[[float], str]:
+    return lambda value: format_money(int(round(value * 100)), currency)
+
+
+def mrr_trend_chart(points: Sequence[TrendPoint], currency: str) -> Markup:
+    """The dashboard's MRR at the end of each month."""
+    return line_chart(
+        "mrr-trend",
+        "Monthly recurring revenue at the end of each month",
+        "MRR over the last twelve months; the table beside it has the figures.",
+        [p.label for p in points],
+        [Series("MRR", [p.mrr / 100 for p in points])],
+        _money_axis(currency),
+    )
+
+
+class ReportCharts(NamedTuple):
+    money: Markup  # gross and net per period, as bars
+    mrr: Markup  # MRR at the end of each period, as a line
+
+
+def report_charts(report: Report, currency: str) -> ReportCharts:
+    """The charts of the report page."""
+    labels = [b.short_label for b in report.buckets]
+    axis = _money_axis(currency)
+    money = bar_chart(
+        "money-chart",
+        "Gross and net by period",
+        "Bars of gross and net revenue for each period; the table below has the figures.",
+        labels,
+        [
+            Series("Gross", [r.gross / 100 for r in report.money]),
+            Series("Net", [max(0, r.net) / 100 for r in report.money]),
+        ],
+        axis,
+    )
+    mrr = line_chart(
+        "mrr-chart",
+        "MRR at the end of each period",
+        "Monthly recurring revenue at the end of each period; the movements table has the figures.",
+        labels,
+        [Series("MRR", [r.mrr_end / 100 for r in report.movements])],
+        axis,
+    )
+    return ReportCharts(money, mrr)

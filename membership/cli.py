@@ -22,12 +22,12 @@ from membership.models import NewsletterIssue, SubscriberStatus, utcnow
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
 from membership.services import outbox as outbox_service
-from membership.services import staff as staff_service
 from membership.services.errors import PaymentUnavailable
 from membership.services.newsletter import list_admin, list_import
 from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
+from membership.services.staff import accounts as staff_service
 from membership.services.stripe_sync import sync_from_stripe
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")

@@ -13,7 +13,7 @@ from flask_login.utils import _create_identifier
 
 from membership.extensions import db
 from membership.models import StaffMember, StaffRole
-from membership.services.staff import create_or_update_staff
+from membership.services.staff.accounts import create_or_update_staff
 from support import FreshContextClient
 
 

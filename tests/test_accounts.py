@@ -26,7 +26,7 @@ from factories import make_donation, make_supporter
 from membership.extensions import db
 from membership.models import EmailMessage, SignInToken, StaffMember, StaffRole, Supporter, utcnow
 from membership.services.sign_in import hash_secret
-from membership.services.staff import create_or_update_staff
+from membership.services.staff.accounts import create_or_update_staff
 from support import csrf_token_from
 
 pytestmark = pytest.mark.usefixtures("app_context", "fresh_clients")

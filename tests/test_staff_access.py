@@ -3,6 +3,7 @@ finance and admin, with GET and with POST (a valid CSRF token, so only the role 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from staff_session import make_staff, sign_in_staff, sign_in_supporter
 
 from factories import make_article, make_variant
+from membership.auth import staff_required
 from membership.extensions import db
 from membership.models import (
     Donation,
@@ -83,7 +85,7 @@ def test_every_staff_route_declares_its_roles(app: Flask) -> None:
     rules = staff_rules(app)
     assert len(rules) >= 20
     for rule in rules:
-        assert rule.endpoint.split(".")[0] in {"staff", "staff_newsletter"}, rule
+        assert rule.endpoint.startswith("staff."), rule
         view = app.view_functions[rule.endpoint]
         assert hasattr(view, "staff_roles"), f"{rule.rule} is not protected by staff_required"
 
@@ -121,6 +123,40 @@ def test_url_map_walk(app: Flask, records: dict[str, int], role: str) -> None:
                 assert "no-store" in response.headers["Cache-Control"], where
             checked += 1
     assert checked >= 25
+
+
+def test_the_gate_refuses_a_staff_view_that_declares_no_roles(
+    app_factory: Callable[..., Flask], records: dict[str, int]
+) -> None:
+    """Default deny: a view added to a staff family without @staff_required, as a forgotten
+    decorator leaves it, is refused to every role, admins included; anonymous visitors are sent to
+    sign in. The same view declared for editors opens to editors (and admins) only."""
+    app = app_factory()
+    # A fresh app, before its first request: both views join the reports family's endpoints, so
+    # the staff blueprints' hooks run for them as for a view written in that module.
+    app.add_url_rule(
+        "/staff/reports/forgotten", endpoint="staff.reports.forgotten", view_func=lambda: "figures"
+    )
+    app.add_url_rule(
+        "/staff/reports/declared",
+        endpoint="staff.reports.declared",
+        view_func=staff_required(StaffRole.EDITOR)(lambda: "figures"),
+    )
+    for role in ROLES:
+        with app.app_context():
+            client = client_as(app, role, records)
+            forgotten = client.get("/staff/reports/forgotten")
+            declared = client.get("/staff/reports/declared")
+        for response in (forgotten, declared):
+            assert response.headers["Cache-Control"] == "private, no-store", role
+        if role == "anonymous":
+            assert forgotten.status_code == declared.status_code == 302
+            assert "/account/sign-in" in forgotten.headers["Location"]
+            continue
+        assert forgotten.status_code == 403, role
+        assert "figures" not in forgotten.get_data(as_text=True)
+        opened = role in ("editor", "admin")
+        assert declared.status_code == (200 if opened else 403), role
 
 
 def dashboard_as(app: Flask, role: str, records: dict[str, int]) -> str:

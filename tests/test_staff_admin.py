@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from staff_session import make_staff, staff_client
 
-from factories import make_article, make_variant
+from factories import make_article, make_donation, make_supporter, make_variant
 from membership.extensions import db
 from membership.models import (
     Article,
@@ -113,6 +113,21 @@ def test_finance_refunds_through_stripe_and_the_webhook_confirms(
     entries = [a for a in audit_actions() if a[1] == "refund.requested"]
     assert entries[0] == ("finance@newsroom.example", "refund.requested", str(paid_gift.id))
     assert ("finance@newsroom.example", "supporter.viewed", str(supporter_id)) in audit_actions()
+
+
+def test_a_refund_stripe_refuses_says_why_and_records_nothing(app: Flask) -> None:
+    # A payment recorded here that Stripe has never heard of: Stripe refuses to refund it.
+    donation = make_donation(make_supporter("giver@example.org"))
+    finance = as_role(app, StaffRole.FINANCE)
+    url = f"/staff/supporters/{donation.supporter_id}/donations/{donation.id}/refund"
+    refused = post_form(finance, url, {"amount": "5", "reason": "duplicate", "confirm": "y"})
+    assert refused.status_code == 502
+    html = refused.get_data(as_text=True)
+    assert "Stripe refused" in html and donation.stripe_payment_intent_id in html
+    assert refused.headers["Cache-Control"] == "private, no-store"
+    assert "refund.requested" not in [action for _, action, _ in audit_actions()]
+    db.session.expire_all()
+    assert db.session.get(Donation, donation.id).refunded_cents == 0  # type: ignore[union-attr]
 
 
 def test_editors_cannot_refund(app: Flask, paid_gift: Donation) -> None:
@@ -331,7 +346,7 @@ def test_admin_manages_staff_and_cannot_lock_everyone_out(app: Flask) -> None:
 
 def test_audit_entries_cannot_be_changed(app: Flask) -> None:
     admin = make_staff(StaffRole.ADMIN)
-    from membership.services import audit
+    from membership.services.staff import audit
 
     entry = audit.record(db.session(), admin, "report.exported", target_id="money")
     db.session.commit()

@@ -28,15 +28,16 @@ from membership.models import (
     Subscription,
     SubscriptionStatus,
 )
-from membership.services import reports
 from membership.services.demo import seed_demo
 from membership.services.history import HistorySpec, insert_history
+from membership.services.reports.dashboard import dashboard
+from membership.services.reports.range_report import ReportRequest, full_report
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
-REQUEST = reports.ReportRequest(date(2025, 7, 1), date(2026, 6, 30), "month")
+REQUEST = ReportRequest(date(2025, 7, 1), date(2026, 6, 30), "month")
 
 
 def count(model: Any) -> int:
@@ -60,7 +61,7 @@ def test_demo_seed_adds_a_year_of_history_once() -> None:
     db.session.commit()
     assert second.donations_added == 0
     assert count(Donation) == donations
-    board = reports.dashboard(db.session(), BERLIN, NOW)
+    board = dashboard(db.session(), BERLIN, NOW)
     assert board.mrr > 0 and board.this_month.gross > 0 and board.active_recurring > 50
 
 
@@ -98,7 +99,7 @@ def make_history(session: Session, seed: int = 11) -> None:
 
 def test_reports_agree_with_a_python_recomputation() -> None:
     make_history(db.session())
-    report = reports.full_report(db.session(), REQUEST, BERLIN, NOW)
+    report = full_report(db.session(), REQUEST, BERLIN, NOW)
     months = report.buckets
 
     def bucket_of(when: datetime) -> int | None:
@@ -153,8 +154,8 @@ def test_reports_agree_with_a_python_recomputation() -> None:
 def report_on(app: Flask) -> dict[str, Any]:
     with app.app_context():
         make_history(db.session())
-        report = reports.full_report(db.session(), REQUEST, BERLIN, NOW)
-        board = reports.dashboard(db.session(), BERLIN, NOW)
+        report = full_report(db.session(), REQUEST, BERLIN, NOW)
+        board = dashboard(db.session(), BERLIN, NOW)
         result = {"report": dataclasses.asdict(report), "dashboard": dataclasses.asdict(board)}
         db.session.remove()
     return result

@@ -41,8 +41,14 @@ from membership.models import (
     SubscriptionStatus,
     Supporter,
 )
-from membership.services import reports
 from membership.services.mrr import monthly_cents, record_mrr
+from membership.services.reports.attribution import FunnelRow
+from membership.services.reports.dashboard import dashboard
+from membership.services.reports.money import GiftStats, MoneyRow
+from membership.services.reports.periods import make_buckets
+from membership.services.reports.range_report import ReportRequest, full_report
+from membership.services.reports.recurring import MovementRow
+from membership.services.reports.statistics import wilson_interval
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -222,10 +228,10 @@ def books(app: Flask) -> dict[str, Any]:
 
 
 NOW = utc("2026-04-15T12:00")
-Q1 = reports.ReportRequest(date(2026, 1, 1), date(2026, 3, 31), "month")
+Q1 = ReportRequest(date(2026, 1, 1), date(2026, 3, 31), "month")
 
 
-def money(row: reports.MoneyRow) -> tuple[int, ...]:
+def money(row: MoneyRow) -> tuple[int, ...]:
     return (
         row.donations,
         row.gross,
@@ -242,19 +248,19 @@ def money(row: reports.MoneyRow) -> tuple[int, ...]:
 
 
 def test_buckets_are_local_months_in_utc() -> None:
-    buckets = reports.make_buckets(date(2026, 1, 1), date(2026, 3, 31), "month", NY)
+    buckets = make_buckets(date(2026, 1, 1), date(2026, 3, 31), "month", NY)
     assert [(b.starts, b.ends) for b in buckets] == [
         (utc("2026-01-01T05:00"), utc("2026-02-01T05:00")),
         (utc("2026-02-01T05:00"), utc("2026-03-01T05:00")),
         (utc("2026-03-01T05:00"), utc("2026-04-01T04:00")),  # daylight saving from 8 March
     ]
-    weeks = reports.make_buckets(date(2026, 3, 4), date(2026, 3, 17), "week", NY)
+    weeks = make_buckets(date(2026, 3, 4), date(2026, 3, 17), "week", NY)
     assert [(w.first_day.day, w.last_day.day) for w in weeks] == [(4, 8), (9, 15), (16, 17)]
     assert weeks[0].ends - weeks[0].starts == utc("2026-03-09T04:00") - utc("2026-03-04T05:00")
 
 
 def test_money_by_month(books: dict[str, Any]) -> None:
-    report = reports.full_report(db.session(), Q1, NY, NOW)
+    report = full_report(db.session(), Q1, NY, NOW)
     # January: d1 1059 + d2 500 + d4 339 (one-off: 1898) and s1 530, s2 6000, s3 1000, s7 900.
     assert money(report.money[0]) == (7, 10328, 128, 10200, 0, 0, 10328, 3, 1898, 4, 8430)
     # February: d3 2000 + d5 5000 (the failed 800 is not counted) and s1 530, s3 1000, s4 300,
@@ -268,19 +274,19 @@ def test_money_by_month(books: dict[str, Any]) -> None:
 
 
 def test_average_and_median_gifts(books: dict[str, Any]) -> None:
-    stats = reports.full_report(db.session(), Q1, NY, NOW).gifts
+    stats = full_report(db.session(), Q1, NY, NOW).gifts
     # 21 gifts: 100, 300 x3, 400 x2, 500 x4, 700, 900, 1000 x4, 1002, 1200, 2000, 5000, 6000.
-    assert stats["all"] == reports.GiftStats(21, 1172, 700)
+    assert stats["all"] == GiftStats(21, 1172, 700)
     # One-off: 100, 300, 500, 1000, 2000, 5000 -> 8900 / 6 = 1483.33; median (500 + 1000) / 2.
-    assert stats["one_off"] == reports.GiftStats(6, 1483, 750)
+    assert stats["one_off"] == GiftStats(6, 1483, 750)
     # Recurring: 15 payments summing to 15702 -> 1046.8; the 8th smallest is 700.
-    assert stats["recurring"] == reports.GiftStats(15, 1047, 700)
+    assert stats["recurring"] == GiftStats(15, 1047, 700)
 
 
 def test_mrr_movements_and_churn(books: dict[str, Any]) -> None:
-    rows = reports.full_report(db.session(), Q1, NY, NOW).movements
+    rows = full_report(db.session(), Q1, NY, NOW).movements
 
-    def figures(r: reports.MovementRow) -> tuple[Any, ...]:
+    def figures(r: MovementRow) -> tuple[Any, ...]:
         return (
             r.mrr_start, r.mrr_end, r.active_start, r.active_end,
             r.new_count, r.new_mrr, r.expansion_count, r.expansion_mrr,
@@ -305,7 +311,7 @@ def test_annual_amounts_are_normalised_half_up() -> None:
 
 
 def test_cohort_retention(books: dict[str, Any]) -> None:
-    cohorts = reports.full_report(db.session(), Q1, NY, NOW).cohorts
+    cohorts = full_report(db.session(), Q1, NY, NOW).cohorts
     # January: s1, s2, s3, s7; s3 is paused at the end of February, back by the end of March.
     assert [(c.label, c.size, c.retained) for c in cohorts] == [
         ("2026-01", 4, [4, 3, 4]),
@@ -316,9 +322,9 @@ def test_cohort_retention(books: dict[str, Any]) -> None:
 
 
 def test_articles_and_variants_funnel(books: dict[str, Any]) -> None:
-    report = reports.full_report(db.session(), Q1, NY, NOW)
+    report = full_report(db.session(), Q1, NY, NOW)
 
-    def funnel(rows: list[reports.FunnelRow]) -> list[tuple[Any, ...]]:
+    def funnel(rows: list[FunnelRow]) -> list[tuple[Any, ...]]:
         return [
             (r.name, r.impressions, r.clicks, r.checkouts, r.donations, r.payments, r.revenue)
             for r in rows
@@ -347,25 +353,25 @@ def test_articles_and_variants_funnel(books: dict[str, Any]) -> None:
 
 
 def test_wilson_interval_reference_values() -> None:
-    assert reports.wilson_interval(0, 10) == (0.0, 27.75)
-    assert reports.wilson_interval(5, 10) == (23.66, 76.34)
-    assert reports.wilson_interval(0, 0) is None
+    assert wilson_interval(0, 10) == (0.0, 27.75)
+    assert wilson_interval(5, 10) == (23.66, 76.34)
+    assert wilson_interval(0, 0) is None
 
 
 @pytest.mark.parametrize(
     ("now", "gross", "to_date", "one_off"),
     [
         # 23:59:59.9 on 31 March in New York: all of March; "to the same day" is all February.
-        (utc("2026-04-01T03:59:59.900000"), 4532, 9930, reports.GiftStats(1, 100, 100)),
+        (utc("2026-04-01T03:59:59.900000"), 4532, 9930, GiftStats(1, 100, 100)),
         # Noon on 20 March: March so far (s6, s4, s1, s3 at 15:00 UTC) against February up to
         # noon on the 20th (d3, s3, s4, s1, d5; s7 at 18:00 UTC is later).
-        (utc("2026-03-20T16:00"), 2832, 8830, reports.GiftStats(0, 0, 0)),
+        (utc("2026-03-20T16:00"), 2832, 8830, GiftStats(0, 0, 0)),
     ],
 )
 def test_dashboard(
-    books: dict[str, Any], now: datetime, gross: int, to_date: int, one_off: reports.GiftStats
+    books: dict[str, Any], now: datetime, gross: int, to_date: int, one_off: GiftStats
 ) -> None:
-    board = reports.dashboard(db.session(), NY, now)
+    board = dashboard(db.session(), NY, now)
     assert board.month_label == "March 2026"
     assert (board.this_month.gross, board.previous_month.gross) == (gross, 9930)
     assert board.previous_to_date.gross == to_date
@@ -558,8 +564,6 @@ def test_bad_report_queries_get_a_clear_400(ny_client: Any, query: str) -> None:
 
 def test_chart_axes_use_short_period_labels() -> None:
     from zoneinfo import ZoneInfo
-
-    from membership.services.reports import make_buckets
 
     months = make_buckets(date(2025, 12, 1), date(2026, 2, 28), "month", ZoneInfo("UTC"))
     assert [b.short_label for b in months] == ["Dec 2025", "Jan 2026", "Feb 2026"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,23 +23,25 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from membership.addresses import EMAIL_RE
+from membership.dates import first_of_month
+from membership.formatting import decimal_amount
 from membership.forms import parse_amount_cents
-from membership.models import ArticleStatus, Frequency, StaffRole
-from membership.services.articles import SLUG_RE
+from membership.models import (
+    Article,
+    ArticleStatus,
+    BannerVariant,
+    Frequency,
+    StaffMember,
+    StaffRole,
+)
+from membership.services.articles import SLUG_RE, ArticleDraft
+from membership.services.reports.exports import EXPORTS
+from membership.services.reports.periods import GROUPINGS
+from membership.services.reports.range_report import ReportRequest
+from membership.services.staff.banner_variants import VariantChange
 
-GROUP_CHOICES = [
-    SelectChoice("day", "Day"),
-    SelectChoice("week", "Week"),
-    SelectChoice("month", "Month"),
-]
-EXPORT_CHOICES = [
-    SelectChoice("money", "Money by period"),
-    SelectChoice("movements", "MRR movements"),
-    SelectChoice("cohorts", "Cohort retention"),
-    SelectChoice("articles", "Articles"),
-    SelectChoice("variants", "Banner variants"),
-    SelectChoice("donations", "Every donation"),
-]
+GROUP_CHOICES = [SelectChoice(grouping, grouping.capitalize()) for grouping in GROUPINGS]
+EXPORT_CHOICES = [SelectChoice(kind, label) for kind, label in EXPORTS.items()]
 
 
 class ReportForm(FlaskForm):  # type: ignore[misc]
@@ -50,11 +54,31 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
     end = DateField("To (inclusive)", validators=[DataRequired("Give an end date.")])
     group = SelectField("Group by", choices=GROUP_CHOICES, default="month")
 
+    @classmethod
+    def from_query(cls, args: Mapping[str, str], today: date) -> Self:
+        """The range asked for in the query string; without one, the last twelve months by month."""
+        if not args:
+            data = {"start": first_of_month(today, -11), "end": today, "group": "month"}
+            return cls(data=data, formdata=None)
+        return cls(args)
+
     def validate_end(self, field: DateField) -> None:
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError("The end date is before the start date.")
         if field.data and (field.data < date(2000, 1, 1) or field.data > date(2100, 1, 1)):
             raise ValidationError("Choose a date between 2000 and 2100.")
+
+    def report_request(self) -> ReportRequest:
+        """What a valid form asks for."""
+        return ReportRequest(self.start.data, self.end.data, self.group.data)
+
+    def query(self) -> dict[str, str]:
+        """The range as query arguments, for links to the same range (the CSV downloads)."""
+        return {
+            "start": self.start.data.isoformat(),
+            "end": self.end.data.isoformat(),
+            "group": self.group.data,
+        }
 
 
 class ExportForm(ReportForm):
@@ -107,6 +131,41 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
     active = BooleanField("Running (shown to readers)")
 
     amounts: dict[str, list[int]]
+
+    @classmethod
+    def of_variant(cls, variant: BannerVariant | None, currency: str) -> VariantForm:
+        """The form filled from a saved variant (or the defaults of a new one)."""
+        if variant is None:
+            return cls(data={"weight": 1, "active": False}, formdata=None)
+
+        def listed(frequency: Frequency) -> str:
+            amounts = variant.amounts_for(frequency)
+            return ", ".join(decimal_amount(c, currency).removesuffix(".00") for c in amounts)
+
+        data = {
+            "name": variant.name,
+            "headline": variant.headline,
+            "body": variant.body,
+            "amounts_once": listed(Frequency.ONCE),
+            "amounts_monthly": listed(Frequency.MONTHLY),
+            "amounts_annual": listed(Frequency.ANNUAL),
+            "default_frequency": variant.default_frequency.value,
+            "weight": variant.weight,
+            "active": variant.active,
+        }
+        return cls(data=data, formdata=None)
+
+    def change(self) -> VariantChange:
+        """What a valid form asks to save."""
+        return VariantChange(
+            name=self.name.data.strip(),
+            headline=self.headline.data.strip(),
+            body=self.body.data.strip(),
+            amounts=self.amounts,
+            default_frequency=Frequency(self.default_frequency.data),
+            weight=int(self.weight.data),
+            active=bool(self.active.data),
+        )
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = bool(super().validate(extra_validators))
@@ -168,6 +227,32 @@ class ArticleForm(FlaskForm):  # type: ignore[misc]
         default=ArticleStatus.DRAFT.value,
     )
 
+    @classmethod
+    def of_article(cls, article: Article | None) -> ArticleForm:
+        """The form filled from a saved article (or empty for a new one)."""
+        if article is None:
+            return cls(data={}, formdata=None)
+        data = {
+            "title": article.title,
+            "slug": article.slug,
+            "standfirst": article.standfirst,
+            "author": article.author,
+            "body": article.body_markdown,
+            "status": article.status.value,
+        }
+        return cls(data=data, formdata=None)
+
+    def draft(self) -> ArticleDraft:
+        """What a valid form asks to save."""
+        return ArticleDraft(
+            slug=self.slug.data,
+            title=self.title.data,
+            body_markdown=self.body.data or "",
+            standfirst=self.standfirst.data or "",
+            author=self.author.data or "",
+            status=ArticleStatus(self.status.data),
+        )
+
     def validate_slug(self, field: StringField) -> None:
         field.data = (field.data or "").strip().lower()
         if not SLUG_RE.match(field.data):
@@ -202,6 +287,12 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
 
     amount_cents: int = 0
 
+    @classmethod
+    def offering(cls, available_cents: int, currency: str) -> RefundForm:
+        """A new confirmation page: all that is left offered, and a nonce of its own."""
+        data = {"amount": decimal_amount(available_cents, currency), "nonce": secrets.token_hex(16)}
+        return cls(data=data, formdata=None)
+
     def validate_nonce(self, field: HiddenField) -> None:
         if not re.fullmatch(r"[0-9a-f]{32}", field.data or ""):
             raise ValidationError("Reload the page and try again.")
@@ -232,7 +323,18 @@ class StaffAddForm(FlaskForm):  # type: ignore[misc]
 
 
 class StaffChangeForm(FlaskForm):  # type: ignore[misc]
+    """One per staff member on the accounts page; the prefix tells their forms apart."""
+
     role = SelectField(
         "Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in StaffRole]
     )
     active = BooleanField("May sign in")
+
+    @staticmethod
+    def prefix_of(member_id: int) -> str:
+        return f"m{member_id}"
+
+    @classmethod
+    def of_member(cls, member: StaffMember) -> StaffChangeForm:
+        data = {"role": member.role.value, "active": member.active}
+        return cls(data=data, formdata=None, prefix=cls.prefix_of(member.id))

@@ -12,7 +12,7 @@ from membership.models import Frequency, utcnow
 from membership.services.articles import import_articles
 from membership.services.banner import save_variant
 from membership.services.history import HistorySpec, generated_history_exists, insert_history
-from membership.services.staff import create_or_update_staff
+from membership.services.staff.accounts import create_or_update_staff
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_ADMIN_EMAIL = "admin@observatory.example"

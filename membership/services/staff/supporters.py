@@ -1,4 +1,5 @@
-"""Supporters as finance sees them: search, a supporter's record, refunds and resent receipts."""
+"""Supporters as finance sees them: search, a supporter's record (viewing it is audited), refunds
+through Stripe and resent receipts."""
 
 from __future__ import annotations
 
@@ -18,15 +19,17 @@ from membership.models import (
     Subscription,
     Supporter,
 )
-from membership.payments.gateway import StripeGateway
-from membership.services import audit, notifications
+from membership.payments.gateway import PaymentProviderError, StripeGateway
+from membership.services import notifications
+from membership.services.errors import PaymentUnavailable, ServiceError
 from membership.services.newsletter import ConsentHistoryLine, consent_history
+from membership.services.staff import audit
 
 SEARCH_LIMIT = 50
 
 
-class SupporterAdminError(ValueError):
-    """The action cannot be done; the message is for the staff member."""
+class RefundError(ServiceError):
+    """This refund cannot be asked for; the message is for the staff member."""
 
 
 def _like_pattern(text: str) -> str:
@@ -74,14 +77,12 @@ class SupporterRecord:
     newsletter: list[ConsentHistoryLine]
     newsletter_status: str | None
 
+    def can_refund(self, donation: Donation) -> bool:
+        return refundable_cents(donation) > 0
 
-def supporter_record(
-    session: Session, supporter_id: int, actor: StaffMember
-) -> SupporterRecord | None:
+
+def supporter_record(session: Session, supporter: Supporter, actor: StaffMember) -> SupporterRecord:
     """Everything we hold about one supporter; looking is audited (it is personal data)."""
-    supporter = session.get(Supporter, supporter_id)
-    if supporter is None:
-        return None
     donations = session.scalars(
         select(Donation)
         .where(Donation.supporter_id == supporter.id)
@@ -122,16 +123,10 @@ def supporter_record(
 
 
 def refundable_cents(donation: Donation) -> int:
+    """What is left to refund of a payment: nothing of a failed or disputed one."""
     if donation.status in (DonationStatus.FAILED, DonationStatus.DISPUTED):
         return 0
     return donation.total_cents - donation.refunded_cents
-
-
-def find_donation(session: Session, supporter_id: int, donation_id: int) -> Donation | None:
-    donation = session.get(Donation, donation_id)
-    if donation is None or donation.supporter_id != supporter_id:
-        return None
-    return donation
 
 
 def request_refund(
@@ -152,18 +147,23 @@ def request_refund(
     """
     available = refundable_cents(donation)
     if available <= 0:
-        raise SupporterAdminError("Nothing is left to refund on this payment.")
+        raise RefundError("Nothing is left to refund on this payment.")
     if not 0 < amount_cents <= available:
-        raise SupporterAdminError(
+        raise RefundError(
             f"Refund between 0.01 and {available / 100:.2f}: that is what is left of this payment."
         )
     if not donation.stripe_payment_intent_id:
-        raise SupporterAdminError("This payment has no Stripe payment to refund; do it in Stripe.")
-    gateway.create_refund(
-        payment_intent=donation.stripe_payment_intent_id,
-        amount_cents=amount_cents,
-        key=f"refund-{donation.id}-{nonce}",
-    )
+        raise RefundError("This payment has no Stripe payment to refund; do it in Stripe.")
+    try:
+        gateway.create_refund(
+            payment_intent=donation.stripe_payment_intent_id,
+            amount_cents=amount_cents,
+            key=f"refund-{donation.id}-{nonce}",
+        )
+    except PaymentProviderError as error:
+        raise PaymentUnavailable(
+            error.message, detail=error.detail, retryable=error.retryable
+        ) from error
     audit.record(
         session,
         actor,

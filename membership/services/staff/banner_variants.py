@@ -1,4 +1,5 @@
-"""Banner experiments as editors run them: edit a variant's copy, amounts and weight, start, stop."""
+"""Banner experiments as editors run them: edit a variant's copy, amounts and weight, start, stop
+(audited)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.models import BannerVariant, Frequency, StaffMember
-from membership.services import audit
+from membership.services.errors import ServiceError
+from membership.services.staff import audit
 
 
-class BannerError(ValueError):
+class BannerError(ServiceError):
     """A variant could not be saved; the message says why."""
 
 
@@ -30,12 +32,11 @@ def all_variants(session: Session) -> list[BannerVariant]:
     return list(session.scalars(select(BannerVariant).order_by(BannerVariant.id)))
 
 
-def save_variant_as_staff(
-    session: Session, actor: StaffMember, change: VariantChange, *, variant_id: int | None
+def save_variant(
+    session: Session, actor: StaffMember, change: VariantChange, *, variant: BannerVariant | None
 ) -> BannerVariant:
-    variant = session.get(BannerVariant, variant_id) if variant_id is not None else None
-    if variant_id is not None and variant is None:
-        raise BannerError("That variant no longer exists.")
+    """Create (`variant` None) or change a variant; names are unique, so reports can tell them
+    apart. The audit entry of a change lists what changed."""
     clash = session.scalar(select(BannerVariant).where(BannerVariant.name == change.name))
     if clash is not None and clash is not variant:
         raise BannerError(f"Another variant is already called {change.name!r}.")
@@ -63,11 +64,8 @@ def save_variant_as_staff(
 
 
 def set_running(
-    session: Session, actor: StaffMember, variant_id: int, running: bool
+    session: Session, actor: StaffMember, variant: BannerVariant, running: bool
 ) -> BannerVariant:
-    variant = session.get(BannerVariant, variant_id)
-    if variant is None:
-        raise BannerError("That variant no longer exists.")
     if variant.active != running:
         variant.active = running
         session.flush()

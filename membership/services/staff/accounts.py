@@ -1,20 +1,18 @@
-"""Staff accounts: created from the CLI, managed by admins in the staff area."""
+"""Staff accounts: created from the CLI, managed by admins in the staff area (audited)."""
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from membership.addresses import EMAIL_RE
 from membership.models import StaffMember, StaffRole
-from membership.services import audit
+from membership.services.errors import ServiceError
+from membership.services.staff import audit
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
-
-class StaffError(ValueError):
-    """A staff account could not be created; the message says why."""
+class StaffError(ServiceError):
+    """A staff account could not be created or changed; the message says why."""
 
 
 def normalize_email(email: str) -> str:
@@ -84,13 +82,10 @@ def add_staff(
 
 
 def change_staff(
-    session: Session, actor: StaffMember, member_id: int, *, role: str, active: bool
+    session: Session, actor: StaffMember, member: StaffMember, *, role: str, active: bool
 ) -> StaffMember:
     """Change a member's role and/or whether they may sign in. The last active admin stays an
     active admin, so nobody can lock the newsroom out of its own staff area."""
-    member = session.get(StaffMember, member_id)
-    if member is None:
-        raise StaffError("There is no such staff account.")
     try:
         new_role = StaffRole(role)
     except ValueError:

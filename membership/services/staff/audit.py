@@ -1,4 +1,4 @@
-"""The audit log: one entry per staff action worth answering for; written in the action's transaction."""
+"""The audit log: one entry per staff action worth answering for, written in the action's transaction."""
 
 from __future__ import annotations
 

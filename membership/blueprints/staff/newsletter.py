@@ -1,26 +1,21 @@
-"""Staff pages for the newsletter: the list, export, import, and writing and sending issues."""
+"""The newsletter, for editors: the list, its export and import, and writing and sending issues."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    redirect,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
-from membership.auth import signed_in_staff, staff_required
+from membership.auth import staff_required
 from membership.blueprints import app_config
-from membership.caching import set_no_store
+from membership.blueprints.staff.gate import acting_member
+from membership.blueprints.staff.layout import (
+    EDITOR,
+    commit_and_redirect,
+    csv_download,
+    require_confirmation,
+)
 from membership.extensions import db
 from membership.forms import ConfirmForm
 from membership.forms.staff_newsletter import (
@@ -29,26 +24,16 @@ from membership.forms.staff_newsletter import (
     SendIssueForm,
     SubscriberFilterForm,
 )
-from membership.models import NewsletterIssue, StaffMember, StaffRole, Subscriber, SubscriberStatus
+from membership.models import NewsletterIssue, Subscriber, SubscriberStatus
 from membership.services.newsletter import issues as issues_service
 from membership.services.newsletter import list_admin as list_service
 from membership.services.newsletter import list_import, subscriptions
 from membership.services.newsletter.consent import consent_history
 from membership.services.newsletter.send_job import send_issue_job
 
-bp = Blueprint("staff_newsletter", __name__, url_prefix="/staff/newsletter")
+bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
-bp.after_request(set_no_store)
-
-
-def _staff() -> StaffMember:
-    member = signed_in_staff()
-    if member is None:  # pragma: no cover - staff_required ran first
-        abort(403)
-    return member
 
 
 def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
@@ -63,7 +48,7 @@ def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
 
 
 @bp.get("")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def index() -> ResponseReturnValue:
     session = db.session()
     form = SubscriberFilterForm(request.args)
@@ -89,30 +74,17 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/export.csv")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def export() -> Response:
     filters = _filters(SubscriberFilterForm(request.args))
-    session = db.session()
-
-    def rows() -> Iterator[str]:
-        # The body is written after the view returned, when the request's own teardown has
-        # already run: release the connection here, also when the download is cut short.
-        try:
-            yield from list_service.export_csv(session, filters)
-        finally:
-            session.close()
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="newsletter-subscribers.csv"'
-    return response
+    chunks = list_service.export_csv(db.session(), filters)
+    return csv_download(chunks, "newsletter-subscribers.csv")
 
 
 @bp.get("/subscribers/<int:subscriber_id>")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def subscriber(subscriber_id: int) -> ResponseReturnValue:
-    found = db.session().get(Subscriber, subscriber_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Subscriber, subscriber_id)
     return render_template(
         "staff/newsletter/subscriber.html",
         subscriber=found,
@@ -122,52 +94,55 @@ def subscriber(subscriber_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/subscribers/<int:subscriber_id>/unsubscribe")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def unsubscribe_subscriber(subscriber_id: int) -> ResponseReturnValue:
     """For requests that arrive by mail (the List-Unsubscribe mailto) or by phone."""
-    form = ConfirmForm()
-    found = db.session().get(Subscriber, subscriber_id)
-    if found is None:
-        abort(404)
-    if not form.validate():
-        abort(400)
-    subscriptions.unsubscribe(db.session(), found, source=f"staff:{_staff().id}", ip_hash=None)
-    db.session().commit()
-    return redirect(url_for("staff_newsletter.subscriber", subscriber_id=found.id), code=303)
+    found = db.get_or_404(Subscriber, subscriber_id)
+    require_confirmation()
+    subscriptions.unsubscribe(
+        db.session(), found, source=f"staff:{acting_member().id}", ip_hash=None
+    )
+    return commit_and_redirect("staff.newsletter.subscriber", subscriber_id=found.id)
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def import_subscribers() -> ResponseReturnValue:
     form = ImportSubscribersForm()
     if request.method == "GET":
-        return render_template("staff/newsletter/import.html", form=form, report=None)
+        return _import_page(form)
     if not form.validate():
-        return render_template("staff/newsletter/import.html", form=form, report=None), 400
+        return _import_page(form, status=400)
     upload: FileStorage = form.file.data
     data = upload.read(MAX_IMPORT_BYTES + 1)
-    apply = request.form.get("action") == "import"
-    error = None
-    report = None
     if len(data) > MAX_IMPORT_BYTES:
         error = "The file is larger than 2 MB; split it, or use `flask newsletter import`."
-    else:
-        try:
-            if apply:
-                report = list_import.import_subscribers(
-                    db.session(),
-                    data,
-                    basis=form.basis.data or "",
-                    source=f"import:{(upload.filename or 'upload.csv')[-100:]}",
-                    staff_member_id=_staff().id,
-                )
-                db.session().commit()
-            else:
-                report = list_import.check_import(db.session(), data)
-        except list_import.ImportFileError as problem:
-            db.session().rollback()
-            error = str(problem)
-    status = 400 if error else 200
+        return _import_page(form, error=error, status=400)
+    try:
+        if request.form.get("action") == "import":
+            report = list_import.import_subscribers(
+                db.session(),
+                data,
+                basis=form.basis.data or "",
+                source=f"import:{(upload.filename or 'upload.csv')[-100:]}",
+                staff_member_id=acting_member().id,
+            )
+        else:  # a check of the file: nothing is written
+            report = list_import.check_import(db.session(), data)
+    except list_import.ImportFileError as problem:
+        db.session().rollback()
+        return _import_page(form, error=str(problem), status=400)
+    db.session().commit()
+    return _import_page(form, report=report)
+
+
+def _import_page(
+    form: ImportSubscribersForm,
+    *,
+    report: list_import.ImportReport | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     return (
         render_template("staff/newsletter/import.html", form=form, report=report, error=error),
         status,
@@ -175,7 +150,7 @@ def import_subscribers() -> ResponseReturnValue:
 
 
 @bp.get("/issues")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def issues() -> ResponseReturnValue:
     return render_template(
         "staff/newsletter/issues.html",
@@ -185,7 +160,7 @@ def issues() -> ResponseReturnValue:
 
 
 @bp.post("/issues")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def create_issue() -> ResponseReturnValue:
     form = IssueForm()
     if not form.validate():
@@ -201,17 +176,9 @@ def create_issue() -> ResponseReturnValue:
         db.session(),
         subject=form.subject.data or "",
         body_markdown=form.body.data or "",
-        staff_member_id=_staff().id,
+        staff_member_id=acting_member().id,
     )
-    db.session().commit()
-    return redirect(url_for("staff_newsletter.issue", issue_id=issue.id), code=303)
-
-
-def _issue_or_404(issue_id: int) -> NewsletterIssue:
-    issue = db.session().get(NewsletterIssue, issue_id)
-    if issue is None:
-        abort(404)
-    return issue
+    return commit_and_redirect("staff.newsletter.issue", issue_id=issue.id)
 
 
 def _issue_page(
@@ -240,20 +207,20 @@ def _issue_page(
 
 
 @bp.get("/issues/<int:issue_id>")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def issue(issue_id: int) -> ResponseReturnValue:
     notice = {
         "saved": "Saved.",
-        "test": f"A test copy is on its way to {_staff().email}.",
+        "test": f"A test copy is on its way to {acting_member().email}.",
         "sent": "The issue is queued for every confirmed subscriber. Progress is below.",
     }.get(request.args.get("done", ""), "")
-    return _issue_page(_issue_or_404(issue_id), notice=notice)
+    return _issue_page(db.get_or_404(NewsletterIssue, issue_id), notice=notice)
 
 
 @bp.post("/issues/<int:issue_id>")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def save_issue(issue_id: int) -> ResponseReturnValue:
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(NewsletterIssue, issue_id)
     form = IssueForm()
     if not form.validate():
         return _issue_page(issue, form=form, status=400)
@@ -266,37 +233,36 @@ def save_issue(issue_id: int) -> ResponseReturnValue:
         )
     except issues_service.IssueError as error:
         db.session().rollback()
-        return _issue_page(_issue_or_404(issue_id), form=form, notice=str(error), status=409)
-    db.session().commit()
-    return redirect(url_for("staff_newsletter.issue", issue_id=issue.id, done="saved"), code=303)
+        return _issue_page(
+            db.get_or_404(NewsletterIssue, issue_id), form=form, notice=str(error), status=409
+        )
+    return commit_and_redirect("staff.newsletter.issue", issue_id=issue.id, done="saved")
 
 
 @bp.get("/issues/<int:issue_id>/preview.html")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def preview_html(issue_id: int) -> Response:
     preview = issues_service.preview_issue(
-        app_config(), _issue_or_404(issue_id), link_stand_in="preview"
+        app_config(), db.get_or_404(NewsletterIssue, issue_id), link_stand_in="preview"
     )
     return Response(preview.html, mimetype="text/html")
 
 
 @bp.post("/issues/<int:issue_id>/test")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def send_test(issue_id: int) -> ResponseReturnValue:
-    issue = _issue_or_404(issue_id)
-    if not ConfirmForm().validate():
-        abort(400)
-    issues_service.send_test(db.session(), app_config(), issue, to=_staff().email)
-    db.session().commit()
-    return redirect(url_for("staff_newsletter.issue", issue_id=issue.id, done="test"), code=303)
+    issue = db.get_or_404(NewsletterIssue, issue_id)
+    require_confirmation()
+    issues_service.send_test(db.session(), app_config(), issue, to=acting_member().email)
+    return commit_and_redirect("staff.newsletter.issue", issue_id=issue.id, done="test")
 
 
 @bp.post("/issues/<int:issue_id>/send")
-@staff_required(StaffRole.EDITOR)
+@staff_required(EDITOR)
 def send(issue_id: int) -> ResponseReturnValue:
     """Queues the whole send in this request, batch by batch. If it is cut short (a timeout, a
     deploy), the issue stays "sending" and the same button resumes it; nobody gets two copies."""
-    issue = _issue_or_404(issue_id)
+    issue = db.get_or_404(NewsletterIssue, issue_id)
     form = SendIssueForm()
     if not form.validate():
         return _issue_page(issue, send_form=form, status=400)
@@ -305,5 +271,5 @@ def send(issue_id: int) -> ResponseReturnValue:
         send_issue_job(session, app_config(), issue, commit=session.commit)
     except issues_service.IssueError as error:
         session.rollback()
-        return _issue_page(_issue_or_404(issue_id), notice=str(error), status=409)
-    return redirect(url_for("staff_newsletter.issue", issue_id=issue_id, done="sent"), code=303)
+        return _issue_page(db.get_or_404(NewsletterIssue, issue_id), notice=str(error), status=409)
+    return redirect(url_for("staff.newsletter.issue", issue_id=issue_id, done="sent"), code=303)

@@ -1,4 +1,4 @@
-"""Articles as editors see them: every article, saving with an audit entry, publishing, their money."""
+"""Articles as editors see them: every article with its money, saving and publishing (audited)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from membership.models import Article, ArticleStatus, Donation, DonationStatus, StaffMember
-from membership.services import audit
 from membership.services.articles import ArticleDraft, ArticleError, save_article
-
-__all__ = ["ArticleError", "ArticleDraft", "all_articles", "save_as_staff", "set_published"]
+from membership.services.staff import audit
 
 
 def all_articles(session: Session) -> list[tuple[Article, int, int]]:
@@ -35,13 +33,10 @@ def all_articles(session: Session) -> list[tuple[Article, int, int]]:
 
 
 def save_as_staff(
-    session: Session, actor: StaffMember, draft: ArticleDraft, *, article_id: int | None
+    session: Session, actor: StaffMember, draft: ArticleDraft, *, existing: Article | None
 ) -> Article:
-    """Create (article_id None) or update an article. The slug may not collide with another
+    """Create (`existing` None) or update an article. The slug may not collide with another
     article; publishing or unpublishing through the form is audited as such."""
-    existing = session.get(Article, article_id) if article_id is not None else None
-    if article_id is not None and existing is None:
-        raise ArticleError("That article no longer exists.")
     clash = session.scalar(select(Article).where(Article.slug == draft.slug))
     if clash is not None and clash is not existing:
         raise ArticleError(f"Another article already uses the address {draft.slug!r}.")
@@ -66,11 +61,8 @@ def save_as_staff(
 
 
 def set_published(
-    session: Session, actor: StaffMember, article_id: int, published: bool
+    session: Session, actor: StaffMember, article: Article, published: bool
 ) -> Article:
-    article = session.get(Article, article_id)
-    if article is None:
-        raise ArticleError("That article no longer exists.")
     status = ArticleStatus.PUBLISHED if published else ArticleStatus.DRAFT
     if article.status is status:
         return article
@@ -104,8 +96,9 @@ class ArticleMoney:
     recent: list[Donation]
 
 
-def article_donations(session: Session, article_id: int, limit: int = 50) -> ArticleMoney:
-    counted = (Donation.source_article_id == article_id, Donation.status != DonationStatus.FAILED)
+def article_donations(session: Session, article: Article, limit: int = 50) -> ArticleMoney:
+    """The money attributed to one article: how many payments, their total, the latest ones."""
+    counted = (Donation.source_article_id == article.id, Donation.status != DonationStatus.FAILED)
     count, total = session.execute(
         select(
             func.count(), func.coalesce(func.sum(Donation.amount_cents + Donation.fee_cents), 0)
