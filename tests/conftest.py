@@ -1,10 +1,10 @@
-"""Test fixtures: a real database (SQLite file or PostgreSQL) built by the migrations, a real WSGI
-server in a thread, and Debian's chromium driven by Playwright."""
+"""Fixtures every test folder shares: a real database (SQLite file or PostgreSQL) built by the
+migrations, the Stripe stand-in, the app and its one kind of test client, a real WSGI server in a
+thread, and a real SMTP server. Chromium's fixtures live in `tests/browser/conftest.py`."""
 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,28 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from helpers.clients import use_fresh_context_clients
+from helpers.config import WEBHOOK_SECRET, make_config
+from helpers.live_server import LiveServer, free_port
+from helpers.smtp_capture import SmtpCapture
 from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
-from smtp_capture import SmtpCapture
 from stripe_standin import StandinServer
-from support import LiveServer
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
-WEBHOOK_SECRET = "whsec_test_membership_suite"
 
 
 def is_postgres(url: str) -> bool:
@@ -62,24 +49,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def make_config(database_url: str, instance: Path, **overrides: object) -> Config:
-    config = Config(
-        app_env="test",
-        secret_key=TEST_SECRET,
-        database_url=database_url,
-        base_url="http://127.0.0.1",
-        stripe_secret_key="sk_test_membership_suite",
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_timeout_seconds=5.0,
-        session_cookie_secure=False,
-        instance_path=str(instance),
-        ratelimit_storage_uri="memory://",
-        # Pages check their version on every request in tests; the page cache has its own tests.
-        article_version_seconds=0,
-    )
-    return config.with_overrides(**overrides) if overrides else config
-
-
 def empty_all_tables() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
@@ -100,9 +69,7 @@ def standin() -> Iterator[StandinServer]:
 @pytest.fixture
 def server_port() -> int:
     """The port the live server will take, known before the app is built (for BASE_URL)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture
@@ -119,7 +86,7 @@ def config(database_url: str, tmp_path: Path, standin: StandinServer, server_por
 
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
-    app = create_app(config)
+    app = use_fresh_context_clients(create_app(config))
     limiter.reset()
     yield app
     app.extensions["stripe_gateway"].close()
@@ -136,7 +103,7 @@ def app_factory(app: Flask, config: Config) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def factory(**overrides: object) -> Flask:
-        other = create_app(config.with_overrides(**overrides))
+        other = use_fresh_context_clients(create_app(config.with_overrides(**overrides)))
         made.append(other)
         return other
 
@@ -150,6 +117,8 @@ def app_factory(app: Flask, config: Config) -> Iterator[Callable[..., Flask]]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """The test client. Every client a test makes (`app.test_client()`, on `app` or on an app from
+    `app_factory`) is the same kind: each request in its own app context, as in production."""
     return app.test_client()
 
 
@@ -168,18 +137,6 @@ def live_server(app: Flask, server_port: int, standin: StandinServer) -> Iterato
         yield server
         standin.flush(10)
         standin.store.webhook_url = None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
