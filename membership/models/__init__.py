@@ -11,7 +11,9 @@ from membership.models.article import (
 from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
 from membership.models.donation import (
+    COUNTED_REFUNDS,
     BillingInterval,
+    DisputeMovement,
     Donation,
     DonationIntent,
     DonationKind,
@@ -19,6 +21,7 @@ from membership.models.donation import (
     DonationStatus,
     IntentStatus,
     MrrSpan,
+    RefundStatus,
     StripeEvent,
     Subscription,
     SubscriptionStatus,
@@ -51,6 +54,9 @@ __all__ = [
     "DonationIntent",
     "DonationKind",
     "DonationRefund",
+    "COUNTED_REFUNDS",
+    "DisputeMovement",
+    "RefundStatus",
     "MrrSpan",
     "AuditEntry",
     "DonationStatus",

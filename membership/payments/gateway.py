@@ -18,6 +18,7 @@ from membership.payments.objects import (
     Customer,
     Invoice,
     Page,
+    PaymentSummary,
     PortalSession,
     Refund,
     StripeDataError,
@@ -197,6 +198,22 @@ class StripeGateway:
             self._api().v1.invoices.retrieve,
             invoice_id,
             params={"expand": ["payments"]},
+        )
+
+    def retrieve_payment(self, payment_intent_id: str) -> PaymentSummary:
+        """A payment intent with its charge expanded: the charge id and when it was made."""
+        return self._call(
+            "payment intent",
+            PaymentSummary.parse,
+            self._api().v1.payment_intents.retrieve,
+            payment_intent_id,
+            params={"expand": ["latest_charge"]},
+        )
+
+    def list_refunds(self, charge_id: str) -> list[Refund]:
+        """Every refund of a charge in its current status: what the refunded total is made of."""
+        return list(
+            self._paged("refunds", Refund.parse, self._api().v1.refunds.list, {"charge": charge_id})
         )
 
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
