@@ -92,6 +92,10 @@ def register(app: Flask, store: Store) -> None:
     def dispute(cid: str) -> JSON:
         return store.render(disputes.create(store, store.get("charge", cid), body()))
 
+    def update_dispute(did: str) -> JSON:
+        status = str(body().get("status", ""))
+        return store.render(disputes.update(store, store.get("dispute", did), status))
+
     def close_dispute(did: str) -> JSON:
         status = str(body().get("status", ""))
         return store.render(disputes.close(store, store.get("dispute", did), status))
@@ -129,6 +133,7 @@ def register(app: Flask, store: Store) -> None:
     add("subscriptions/<sid>/renew", renew)
     add("subscriptions/<sid>/fail_renewal", fail_renewal)
     add("charges/<cid>/dispute", dispute)
+    add("disputes/<did>/update", update_dispute)
     add("disputes/<did>/close", close_dispute)
     add("faults", faults)
     add("events", events, ("GET",))

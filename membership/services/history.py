@@ -320,8 +320,8 @@ def insert_history(session: Session, spec: HistorySpec, batch: int = 5000) -> Hi
     for model, rows in generate(session, spec, counts, batch):
         session.execute(insert(model), rows)
     if session.get_bind().dialect.name == "postgresql":
-        for table in ("supporter", "subscription", "donation", "donation_refund", "dispute_movement", "mrr_span",
-                      "donation_intent", "banner_stat"):  # fmt: skip
+        for table in ("supporter", "subscription", "donation", "donation_refund",
+                      "dispute_movement", "mrr_span", "donation_intent", "banner_stat"):  # fmt: skip
             session.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (our names)
