@@ -205,6 +205,7 @@ _route("POST", f"invoices/{_ID}/pay", _invoices_pay)
 _route("POST", "refunds", _refunds_create)
 _route("GET", "refunds", _list_matching("refund", "/v1/refunds", ("charge", "payment_intent")))
 _route("GET", "charges", _list_matching("charge", "/v1/charges", ("customer", "payment_intent")))
+_route("GET", "disputes", _list_matching("dispute", "/v1/disputes", ("charge", "payment_intent")))
 _route("POST", "billing_portal/sessions", _portal_create)
 _route("GET", "events", _events_list)
 for _collection, _kind in COLLECTIONS.items():
