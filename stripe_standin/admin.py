@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from stripe_standin import checkout, disputes, renewals
+from stripe_standin import checkout, disputes, portal, renewals
 from stripe_standin.errors import StripeError
 from stripe_standin.responses import json_response
 from stripe_standin.store import JSON, Store
@@ -100,6 +100,18 @@ def register(app: Flask, store: Store) -> None:
         status = str(body().get("status", ""))
         return store.render(disputes.close(store, store.get("dispute", did), status))
 
+    def portal_default() -> JSON:
+        """What saving the portal settings in Stripe's Dashboard does: a default configuration
+        (payment methods and invoice history only, unless the body says otherwise)."""
+        data = body()
+        features = data.get("features") or {
+            "payment_method_update": {"enabled": True},
+            "invoice_history": {"enabled": True},
+        }
+        return store.render(
+            portal.create_configuration(store, {"features": features}, default=True)
+        )
+
     def faults() -> JSON:
         data = body()
         if "latency_ms" in data:
@@ -136,5 +148,6 @@ def register(app: Flask, store: Store) -> None:
     add("disputes/<did>/update", update_dispute)
     add("disputes/<did>/close", close_dispute)
     add("faults", faults)
+    add("portal/default", portal_default)
     add("events", events, ("GET",))
     add("checkout/<sid>/pay", pay_checkout)

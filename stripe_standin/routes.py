@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import checkout, customers, invoices, portal, refunds, subscriptions
+from stripe_standin import (
+    checkout,
+    customers,
+    invoices,
+    portal,
+    refunds,
+    subscriptions,
+    webhook_endpoints,
+)
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.store import JSON, Store
@@ -136,6 +144,28 @@ def _portal_create(store: Store, params: JSON) -> tuple[int, JSON]:
     return 200, store.render(portal.create(store, params))
 
 
+def _portal_configuration_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, store.render(portal.create_configuration(store, params))
+
+
+def _portal_configuration_update(store: Store, params: JSON, cid: str) -> tuple[int, JSON]:
+    configuration = store.get("billing_portal.configuration", cid)
+    return 200, store.render(portal.update_configuration(store, configuration, params))
+
+
+def _webhook_endpoint_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, webhook_endpoints.create(store, params)
+
+
+def _webhook_endpoint_update(store: Store, params: JSON, wid: str) -> tuple[int, JSON]:
+    endpoint = store.get("webhook_endpoint", wid)
+    return 200, store.render(webhook_endpoints.update(store, endpoint, params))
+
+
+def _webhook_endpoint_delete(store: Store, params: JSON, wid: str) -> tuple[int, JSON]:
+    return 200, webhook_endpoints.delete(store, store.get("webhook_endpoint", wid))
+
+
 def _events_list(store: Store, params: JSON) -> tuple[int, JSON]:
     types: list[str] = []
     if params.get("type"):
@@ -171,6 +201,8 @@ COLLECTIONS = {
     "payment_methods": "payment_method",
     "setup_intents": "setup_intent",
     "billing_portal/sessions": "billing_portal.session",
+    "billing_portal/configurations": "billing_portal.configuration",
+    "webhook_endpoints": "webhook_endpoint",
     "events": "event",
 }
 
@@ -208,6 +240,17 @@ _route("GET", "charges", _list_matching("charge", "/v1/charges", ("customer", "p
 _route("GET", "disputes", _list_matching("dispute", "/v1/disputes", ("charge", "payment_intent")))
 _route("POST", "billing_portal/sessions", _portal_create)
 _route("GET", "events", _events_list)
+_route("POST", "billing_portal/configurations", _portal_configuration_create)
+_route(
+    "GET",
+    "billing_portal/configurations",
+    _list_matching("billing_portal.configuration", "/v1/billing_portal/configurations", ()),
+)
+_route("POST", f"billing_portal/configurations/{_ID}", _portal_configuration_update)
+_route("POST", "webhook_endpoints", _webhook_endpoint_create)
+_route("GET", "webhook_endpoints", _list_matching("webhook_endpoint", "/v1/webhook_endpoints", ()))
+_route("POST", f"webhook_endpoints/{_ID}", _webhook_endpoint_update)
+_route("DELETE", f"webhook_endpoints/{_ID}", _webhook_endpoint_delete)
 for _collection, _kind in COLLECTIONS.items():
     _route("GET", f"{_collection}/{_ID}", _retrieve(_kind))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import stripe
 
 from stripe_standin import StandinServer
@@ -113,9 +114,31 @@ def test_portal_card_update_recovers(
 ) -> None:
     sub = subscribed(800)
     http.admin(f"subscriptions/{sub.id}/fail_renewal")
-    portal = client.v1.billing_portal.sessions.create(
-        params={"customer": str(sub.customer), "return_url": "http://app.test/account"}
+    # As at Stripe, test mode too: no portal session without a saved configuration.
+    with pytest.raises(stripe.InvalidRequestError, match="save your customer portal settings"):
+        client.v1.billing_portal.sessions.create(params={"customer": str(sub.customer)})
+    configuration = client.v1.billing_portal.configurations.create(
+        params={"features": {"payment_method_update": {"enabled": True}}}
     )
+    assert configuration.is_default is False
+    assert configuration.features.subscription_cancel.enabled is False
+    with pytest.raises(stripe.InvalidRequestError, match="not enabled"):
+        client.v1.billing_portal.sessions.create(
+            params={
+                "customer": str(sub.customer),
+                "configuration": configuration.id,
+                "flow_data": {"type": "subscription_cancel"},
+            }
+        )
+    portal = client.v1.billing_portal.sessions.create(
+        params={
+            "customer": str(sub.customer),
+            "return_url": "http://app.test/account",
+            "configuration": configuration.id,
+            "flow_data": {"type": "payment_method_update"},
+        }
+    )
+    assert portal.configuration == configuration.id
     assert portal.object == "billing_portal.session" and portal.id.startswith("bps_")
     assert portal.url == f"{server.url}/portal/{portal.id}"
     status, _h, page = http.request("GET", f"/portal/{portal.id}")
