@@ -73,6 +73,8 @@ class Config:
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # The billing portal configuration `flask stripe setup` made (bpc_...): card and invoices only.
+    stripe_portal_configuration: str = ""
     stripe_timeout_seconds: float = 10.0
     stripe_max_network_retries: int = 0
     receipt_prefix: str = "OBS"
@@ -167,6 +169,13 @@ class Config:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+        if self.stripe_portal_configuration and not self.stripe_portal_configuration.startswith(
+            "bpc_"
+        ):
+            raise ConfigError(
+                "STRIPE_PORTAL_CONFIGURATION must be a billing portal configuration id (bpc_...),"
+                " as `flask stripe setup` prints it"
+            )
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ConfigError(f"CURRENCY must be a three-letter ISO code, not {self.currency!r}")
         if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:

@@ -92,6 +92,21 @@ class StripeGateway:
         if self._http is not None:
             self._http.close()  # type: ignore[no-untyped-call]
 
+    def api(self) -> stripe.StripeClient:
+        """The client, for the `payments` modules beside this one (account setup)."""
+        return self._api()
+
+    def call(
+        self, what: str, parse: Callable[[object], T], fn: Any, *args: Any, **kwargs: Any
+    ) -> T:
+        """`_call` for the `payments` modules beside this one."""
+        return self._call(what, parse, fn, *args, **kwargs)
+
+    def paged(
+        self, what: str, parse: Callable[[object], T], lister: Any, params: Obj
+    ) -> Iterator[T]:
+        return self._paged(what, parse, lister, params)
+
     def _api(self) -> stripe.StripeClient:
         if self._client is None:
             raise PaymentProviderError(
@@ -314,7 +329,16 @@ class StripeGateway:
             "billing portal session",
             PortalSession.parse,
             self._api().v1.billing_portal.sessions.create,
-            params={"customer": customer_id, "return_url": return_url},
+            params={
+                "customer": customer_id,
+                "return_url": return_url,
+                # Stripe refuses a session without one (or a default saved in the Dashboard).
+                **(
+                    {"configuration": self._config.stripe_portal_configuration}
+                    if self._config.stripe_portal_configuration
+                    else {}
+                ),
+            },
         )
 
     def customer_ids_for_email(self, email: str) -> list[str]:
