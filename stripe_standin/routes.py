@@ -15,6 +15,7 @@ from stripe_standin import (
     invoices,
     portal,
     refunds,
+    schedules,
     subscriptions,
     webhook_endpoints,
 )
@@ -166,6 +167,15 @@ def _webhook_endpoint_delete(store: Store, params: JSON, wid: str) -> tuple[int,
     return 200, webhook_endpoints.delete(store, store.get("webhook_endpoint", wid))
 
 
+def _schedule_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, store.render(schedules.create(store, params))
+
+
+def _schedule_update(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
+    schedule = store.get("subscription_schedule", sid)
+    return 200, store.render(schedules.update(store, schedule, params))
+
+
 def _events_list(store: Store, params: JSON) -> tuple[int, JSON]:
     types: list[str] = []
     if params.get("type"):
@@ -203,6 +213,7 @@ COLLECTIONS = {
     "billing_portal/sessions": "billing_portal.session",
     "billing_portal/configurations": "billing_portal.configuration",
     "webhook_endpoints": "webhook_endpoint",
+    "subscription_schedules": "subscription_schedule",
     "events": "event",
 }
 
@@ -247,6 +258,8 @@ _route(
     _list_matching("billing_portal.configuration", "/v1/billing_portal/configurations", ()),
 )
 _route("POST", f"billing_portal/configurations/{_ID}", _portal_configuration_update)
+_route("POST", "subscription_schedules", _schedule_create)
+_route("POST", f"subscription_schedules/{_ID}", _schedule_update)
 _route("POST", "webhook_endpoints", _webhook_endpoint_create)
 _route("GET", "webhook_endpoints", _list_matching("webhook_endpoint", "/v1/webhook_endpoints", ()))
 _route("POST", f"webhook_endpoints/{_ID}", _webhook_endpoint_update)

@@ -256,9 +256,9 @@ class StripeGateway:
         currency: str,
         interval: str,
         metadata: Mapping[str, str],
-        trial_end: int | None = None,
     ) -> SubscriptionSnapshot:
-        """A new amount or interval from the next payment: no proration, nothing charged now.
+        """A new amount from the next payment: no proration, nothing charged now. (A new
+        interval goes through a schedule: `payments.schedules`.)
 
         The metadata (gift_cents/fee_cents) changes in the same call, so every later invoice
         splits into gift and covered fee correctly.
@@ -280,7 +280,6 @@ class StripeGateway:
                 ],
                 "proration_behavior": "none",
                 "metadata": dict(metadata),
-                **({"trial_end": trial_end} if trial_end is not None else {}),
             },
         )
 

@@ -106,6 +106,8 @@ class SubscriptionSnapshot:
     interval: str | None  # "month", "year" (or Stripe's others, which we do not sell)
     item_id: str | None
     product_id: str | None
+    price_id: str | None
+    schedule_id: str | None  # a subscription schedule managing it (a change at next renewal)
     current_period_end: datetime | None
     cancel_at_period_end: bool
     canceled_at: datetime | None
@@ -133,6 +135,8 @@ class SubscriptionSnapshot:
             interval=price.nested("recurring").text("interval") or price.text("interval"),
             item_id=item.text("id"),
             product_id=price.reference("product"),
+            price_id=price.text("id"),
+            schedule_id=f.reference("schedule"),
             # On the item since API version 2025-03-31, on the subscription before.
             current_period_end=item.timestamp("current_period_end")
             or f.timestamp("current_period_end"),
