@@ -172,3 +172,25 @@ def test_admin_flush_and_unknown_routes(http: Any, client: stripe.StripeClient) 
     assert status == 404 and "Unrecognized request URL" in text
     status, _h, _t = http.request("GET", "/checkout/cs_test_missing")
     assert status == 404
+
+
+def test_webhook_endpoints_show_their_secret_once(client: stripe.StripeClient) -> None:
+    created = client.v1.webhook_endpoints.create(
+        params={
+            "url": "http://127.0.0.1:9/webhooks/stripe",
+            "enabled_events": ["charge.refunded", "invoice.paid"],
+            "api_version": "2026-10-28.endive",
+        }
+    )
+    assert created.secret and created.secret.startswith("whsec_")
+    assert created.api_version == "2026-10-28.endive" and created.status == "enabled"
+    listed = client.v1.webhook_endpoints.retrieve(created.id)
+    assert getattr(listed, "secret", None) is None
+    with pytest.raises(stripe.InvalidRequestError, match="api_version"):
+        client.v1.webhook_endpoints.update(created.id, params={"api_version": "2020-08-27"})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(stripe.InvalidRequestError, match="api_version"):
+        client.v1.webhook_endpoints.create(
+            params={"url": "http://x.test/", "enabled_events": ["*"], "api_version": "2020-08-27"}
+        )
+    client.v1.webhook_endpoints.delete(created.id)
+    assert [e.id for e in client.v1.webhook_endpoints.list().data] == []

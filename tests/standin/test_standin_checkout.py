@@ -222,3 +222,21 @@ def test_yearly_period(subscribed: Any) -> None:
     start = dt.datetime.fromtimestamp(item["current_period_start"], dt.UTC)
     end = dt.datetime.fromtimestamp(item["current_period_end"], dt.UTC)
     assert end.year == start.year + 1 and end.month == start.month
+
+
+def test_the_hosted_page_takes_stripes_test_card_numbers(
+    payment_session: Any, http: Any, client: stripe.StripeClient
+) -> None:
+    status, _h, page = http.request("GET", f"/checkout/{payment_session(500).id}")
+    assert status == 200
+    for number in ("4000000000005126", "4000000000000259", "4000000000001976"):
+        assert f'value="{number}"' in page
+    session = payment_session(500)
+    status, _h, _page = http.request(
+        "POST", f"/checkout/{session.id}/pay", form={"card": "4000 0000 0000 0259", "email": ""}
+    )
+    assert status == 303
+    pi = client.v1.payment_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    )
+    assert client.v1.charges.retrieve(str(pi.latest_charge)).disputed is True
