@@ -75,6 +75,10 @@ def sync_from_stripe(
                     continue
                 if outcome is Outcome.FAILED:
                     not_ready.append(event)
+                elif outcome is Outcome.UNUSABLE:
+                    # Kept with its error for staff; it will never apply, so it does not fail
+                    # the run.
+                    report.errors.append(f"{event.id} ({event.type}): cannot be read, kept")
                 elif outcome is Outcome.DUPLICATE:
                     report.events_skipped += 1
                 else:
