@@ -106,7 +106,7 @@ class Store:
 
     # -- events & webhooks ----------------------------------------------------------------------
     def emit(self, event_type: str, obj: JSON, previous: JSON | None = None) -> JSON:
-        data: JSON = {"object": copy.deepcopy(obj)}
+        data: JSON = {"object": _without_unexpanded(copy.deepcopy(obj), [])}
         if previous:
             data["previous_attributes"] = copy.deepcopy(previous)
         targets = self._targets(event_type) if self.deliveries_enabled else []
@@ -223,7 +223,7 @@ class Store:
 
     def render(self, obj: JSON, expand: list[str] | None = None) -> JSON:
         """A deep copy of ``obj`` with the requested ``expand`` paths replaced by objects."""
-        out = copy.deepcopy(obj)
+        out = _without_unexpanded(copy.deepcopy(obj), expand or [])
         for path in expand or []:
             out = self._expand(out, path.split("."))
         return out
@@ -241,6 +241,19 @@ class Store:
             child = copy.deepcopy(self.objects[child])
         value[key] = self._expand(child, rest) if rest else child
         return value
+
+
+# Fields Stripe includes only when expanded (`includable`), by object type.
+_INCLUDABLE = {"invoice": ("payments",)}
+
+
+def _without_unexpanded(obj: JSON, expand: list[str]) -> JSON:
+    """Drop the fields Stripe sends only when asked (an invoice's ``payments``, since
+    2025-03-31): webhook payloads never carry them."""
+    for field in _INCLUDABLE.get(str(obj.get("object")), ()):
+        if field not in expand:
+            obj.pop(field, None)
+    return obj
 
 
 def _created_bounds(created: Any) -> dict[str, int]:

@@ -205,12 +205,13 @@ def test_subscription_checkout(
     assert paid["billing_reason"] == "subscription_create"
     assert paid["amount_paid"] == 1200 and paid["customer_email"] == "member@example.org"
     assert paid["lines"]["data"][0]["period"]["end"] == item["current_period_end"]
-    payment = paid["payments"]["data"][0]["payment"]
-    assert payment["type"] == "payment_intent" and payment["payment_intent"].startswith("pi_")
-
+    # As at Stripe, an invoice's payments come only when expanded, and never in a webhook.
+    assert "payments" not in paid
+    assert "payments" not in client.v1.invoices.retrieve(str(session.invoice))
     invoice = client.v1.invoices.retrieve(str(session.invoice), params={"expand": ["payments"]})
-    assert invoice.payments.data[0].payment.payment_intent == payment["payment_intent"]  # type: ignore[union-attr]
-    pi = client.v1.payment_intents.retrieve(payment["payment_intent"])
+    payment = invoice.payments.data[0].payment  # type: ignore[union-attr]
+    assert payment.type == "payment_intent" and str(payment.payment_intent).startswith("pi_")
+    pi = client.v1.payment_intents.retrieve(str(payment.payment_intent))
     assert pi.status == "succeeded" and pi.amount == 1200
     listed = client.v1.invoices.list(params={"subscription": sub.id})
     assert [i.id for i in listed.data] == [invoice.id]
