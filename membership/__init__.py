@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
         donate,
         gifts,
         health,
+        metrics,
         newsletter,
         sign_in,
         staff,
@@ -76,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
