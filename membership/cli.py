@@ -292,8 +292,15 @@ def worker(batch: int, poll: float, once: bool) -> None:
     click.echo("worker: stopped")
 
 
+@click.command("static-folder")
+def static_folder() -> None:
+    """Print the folder of the static files, for the proxy that serves them (deploy/nginx.conf)."""
+    click.echo(current_app.static_folder)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
+    app.cli.add_command(static_folder)
     for group in (
         demo_cli,
         staff_cli,
