@@ -212,7 +212,9 @@ class StripeGateway:
         )
 
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
-        params: Obj = {"payment_intent": payment_intent, "metadata": _traced({})}
+        # No request id in the metadata: a double submit of the same page is a second request
+        # with the same key, and Stripe refuses a key reused with different parameters.
+        params: Obj = {"payment_intent": payment_intent}
         if amount_cents is not None:
             params["amount"] = amount_cents
         return self._call(
