@@ -30,9 +30,7 @@ def behind_nginx(app_factory: Callable[..., Flask], tmp_path: Path) -> Iterator[
     folder = tmp_path / "nginx"
     folder.mkdir()
     probe = app_factory()
-    nginx = Nginx(
-        folder, upstream=f"127.0.0.1:{app_port}", static_folder=str(probe.static_folder)
-    )
+    nginx = Nginx(folder, upstream=f"127.0.0.1:{app_port}", static_folder=str(probe.static_folder))
     # One Checkout Session a minute per reader, so a shared bucket would show at the second.
     app = app_factory(proxy_hops=1, base_url=nginx.origin, support_rate_limit="1/minute")
     with app.app_context():
@@ -90,7 +88,9 @@ def test_the_app_sees_the_reader_and_https(
         headers={"Referer": "https://elsewhere.example/", "Origin": "https://elsewhere.example"},
     )
     assert stranger.status == 400
-    mail = db.session.scalar(select(EmailMessage).where(EmailMessage.to_address == "tls@example.org"))
+    mail = db.session.scalar(
+        select(EmailMessage).where(EmailMessage.to_address == "tls@example.org")
+    )
     assert mail is not None
     assert f"{behind_nginx.origin}/account/sign-in/" in mail.text_body
     # Plain HTTP is sent to HTTPS by nginx.
