@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import signal
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from helpers.installed import InstalledWheel, Processes, clean_env, wait_for_port
 from helpers.live_server import free_port
@@ -82,27 +78,6 @@ def test_the_installed_wheel_migrates_seeds_and_serves_pages_with_css(
     assert {"path": "/", "status": 200}.items() <= requests[0].items()
     assert all(len(line["request_id"]) == 32 for line in requests)
     assert not (elsewhere / "instance").exists() or not any((elsewhere / "instance").iterdir())
-
-
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    base = (
-        os.environ.get("TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    admin = base.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    name = f"membership_deploy_{os.getpid()}"
-    try:
-        connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not answering ({error}); .ci/run starts it")
-    with connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield base.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def _standin_admin(port: int, path: str, body: dict[str, str]) -> None:
