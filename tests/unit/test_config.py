@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,12 @@ def test_rate_limit_storage_message_says_what_to_choose(tmp_path: Path) -> None:
     assert Config.from_env({"APP_ENV": "development"}, tmp_path).ratelimit_storage_uri == (
         "memory://"
     )
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    """The README's configuration table names every environment variable the app reads."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    settings = [f.name.upper() for f in fields(Config) if f.name != "instance_path"]
+    assert settings
+    assert [name for name in settings if f"`{name}`" not in table] == []
