@@ -9,6 +9,7 @@ import http.client
 import json
 import re
 import signal
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -53,6 +54,12 @@ def test_the_installed_wheel_migrates_seeds_and_serves_pages_with_css(
     port = free_port()
     env = _settings(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}")
     flask = [installed_wheel.bin("flask"), "--app", "membership"]
+    unlimited = {k: v for k, v in env.items() if k != "RATELIMIT_STORAGE_URI"}
+    refused = subprocess.run(
+        [*flask, "db", "upgrade"], cwd=elsewhere, env=unlimited, capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "RATELIMIT_STORAGE_URI is not set" in refused.stderr
     installed_wheel.run([*flask, "db", "upgrade"], cwd=elsewhere, env=env)
     assert "Demo ready" in installed_wheel.run([*flask, "demo", "seed"], cwd=elsewhere, env=env)
     log = tmp_path / "gunicorn.log"
