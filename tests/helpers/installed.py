@@ -3,6 +3,7 @@ started from that virtualenv in a folder that is not the checkout."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -77,6 +78,26 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def wait_until_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """The app answers /healthz/ready with 200: its workers booted (slow on a loaded machine)."""
+    wait_for_port(port, process, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"process exited with {process.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/healthz/ready")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    raise AssertionError(f"the app on {port} never became ready")
 
 
 class Processes:
