@@ -11,7 +11,9 @@ from flask.typing import ResponseReturnValue
 from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.config import Config
+from membership.currencies import currency
 from membership.extensions import db, limiter, payments
+from membership.forms import amount_example
 from membership.forms.support import SupportForm
 from membership.models import Frequency
 from membership.services.checkout import (
@@ -56,6 +58,7 @@ def _form(config: Config, **kwargs: object) -> SupportForm:
         min_cents=config.min_amount_cents,
         max_cents=config.max_amount_cents,
         currency=config.currency,
+        locale=config.locale,
         **kwargs,
     )
 
@@ -77,6 +80,10 @@ def _render(
             notice=notice,
             fee_percent=config.fee_percent,
             fee_fixed=config.fee_fixed_cents,
+            per_unit=currency(config.currency).per_unit,
+            digits=currency(config.currency).display_digits,
+            step=currency(config.currency).step,
+            amount_example=amount_example(config.currency),
         ),
         status,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
+from membership.currencies import currency_or_default
 from membership.frequency import FREQUENCY_OF, INTERVAL_OF, FrequencyWords, frequency_words
 from membership.models import (
     Article,
@@ -35,16 +36,19 @@ class DonationError(ServiceError):
 # Choosing a gift
 
 
-def processing_fee(amount_cents: int, percent: float, fixed_cents: int) -> int:
+def processing_fee(
+    amount_cents: int, percent: float, fixed_cents: int, currency: str = "usd"
+) -> int:
     """What to add so that, after the processor takes `percent` + `fixed` of the total, the whole
-    gift arrives: total = ceil((gift + fixed) / (1 - percent/100)); fee = total - gift."""
+    gift arrives: total = ceil((gift + fixed) / (1 - percent/100)), rounded up to an amount the
+    currency can be charged in (whole krónur for ISK); fee = total - gift."""
     if percent <= 0 and fixed_cents <= 0:
         return 0
     rate = Decimal(str(percent)) / Decimal(100)
     total = (Decimal(amount_cents + fixed_cents) / (Decimal(1) - rate)).to_integral_value(
         rounding=ROUND_CEILING
     )
-    return int(total) - amount_cents
+    return currency_or_default(currency).round_up(int(total)) - amount_cents
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,9 @@ def support_options(
             presets = sorted({*presets, chosen_cents})
         total = GiftTotal(
             chosen_cents,
-            processing_fee(chosen_cents, config.fee_percent, config.fee_fixed_cents),
+            processing_fee(
+                chosen_cents, config.fee_percent, config.fee_fixed_cents, config.currency
+            ),
         )
     return SupportOptions(frequency, frequency_words(frequency), presets, total)
 
@@ -130,7 +136,9 @@ def create_intent(session: Session, choice: DonationChoice, config: Config) -> D
     if not config.min_amount_cents <= choice.amount_cents <= config.max_amount_cents:
         raise DonationError("That amount is outside what we can accept.")
     fee = (
-        processing_fee(choice.amount_cents, config.fee_percent, config.fee_fixed_cents)
+        processing_fee(
+            choice.amount_cents, config.fee_percent, config.fee_fixed_cents, config.currency
+        )
         if choice.cover_fee
         else 0
     )

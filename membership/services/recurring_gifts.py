@@ -252,11 +252,18 @@ def change_gift(
     """New amount and/or interval from the next payment on (proration off)."""
     _refuse_unless_allowed(subscription, GiftAction.CHANGE)
     if not config.min_amount_cents <= gift_cents <= config.max_amount_cents:
-        raise GiftChangeRefused(
-            f"Choose an amount between {format_money(config.min_amount_cents, config.currency)} "
-            f"and {format_money(config.max_amount_cents, config.currency)}."
+        lowest, highest = (
+            format_money(cents, subscription.currency, locale=config.locale)
+            for cents in (config.min_amount_cents, config.max_amount_cents)
         )
-    fee = processing_fee(gift_cents, config.fee_percent, config.fee_fixed_cents) if cover_fee else 0
+        raise GiftChangeRefused(f"Choose an amount between {lowest} and {highest}.")
+    fee = (
+        processing_fee(
+            gift_cents, config.fee_percent, config.fee_fixed_cents, subscription.currency
+        )
+        if cover_fee
+        else 0
+    )
     total = gift_cents + fee
     if (total, fee, interval) == (
         subscription.amount_cents,
