@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Blueprint, Response, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
+from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.config import Config
@@ -150,7 +151,12 @@ def start_donation() -> ResponseReturnValue:
     try:
         intent = create_intent(session_db, choice, config)
         url = start_checkout(
-            session_db, payments.gateway, intent, config, source_slug=choice.source_slug
+            session_db,
+            payments.gateway,
+            intent,
+            config,
+            source_slug=choice.source_slug,
+            supporter=signed_in_supporter(),
         )
     except ServiceError as error:
         # Nothing half-recorded: the intent goes with the rollback.

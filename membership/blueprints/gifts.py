@@ -253,9 +253,7 @@ def update_card(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
         "gifts.show", subscription_id=subscription.id
     )
     try:
-        url = recurring_gifts.card_update_url(
-            payments.gateway, supporter, subscription, return_url=return_url
-        )
+        url = recurring_gifts.card_update_url(payments.gateway, subscription, return_url=return_url)
     except ServiceError as error:
         return _refused(subscription, error)
     return redirect(url, code=303)

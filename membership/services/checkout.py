@@ -22,11 +22,12 @@ from membership.models import (
     Frequency,
     IntentStatus,
     Subscription,
+    Supporter,
 )
 from membership.payments.gateway import CheckoutRequest, StripeGateway
 from membership.services.banner import control_variant, count_banner_event, variant_exists
 from membership.services.errors import ServiceError, payment_provider_calls
-from membership.services.supporters import normalize_email
+from membership.services.supporters import checkout_customer, normalize_email
 
 
 class DonationError(ServiceError):
@@ -197,8 +198,10 @@ def start_checkout(
     config: Config,
     *,
     source_slug: str | None,
+    supporter: Supporter | None = None,
 ) -> str:
-    """Create the Stripe Checkout Session for an intent; the URL to send the reader to.
+    """Create the Stripe Checkout Session for an intent; the URL to send the reader to. A
+    signed-in supporter's own customer is passed, so Checkout does not make another.
 
     Raises `PaymentUnavailable` when Stripe fails; the caller rolls back, so nothing stays.
     """
@@ -226,6 +229,7 @@ def start_checkout(
                 cancel_url=f"{base}/support/cancelled",
                 metadata=metadata,
                 customer_email=intent.email,
+                customer_id=checkout_customer(session, supporter),
                 client_reference_id=str(intent.id),
             )
         )

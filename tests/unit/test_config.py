@@ -61,7 +61,9 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
 
 # ISK is counted in hundredths that must be 00: 150 would be 1.50 ISK.
 def test_an_isk_amount_with_hundredths_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DEFAULT_AMOUNTS must be amounts Stripe can charge in ISK"):
+    with pytest.raises(
+        ConfigError, match="DEFAULT_AMOUNTS must be amounts Stripe can charge in ISK"
+    ):
         Config.from_env({**PRODUCTION, "CURRENCY": "isk", "DEFAULT_AMOUNTS": "150,500"}, tmp_path)
 
 
