@@ -56,7 +56,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose an amount, or enter your own.")
         if choice in ("", "other"):
             cents = self.parse_amount(self.other_amount.data or "")
-        elif choice.isdigit() and len(choice) <= 9:
+        elif choice.isascii() and choice.isdigit() and len(choice) <= 9:
             cents = int(choice)
         else:
             raise ValidationError(amount_message(self.currency))
