@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from membership.addresses import EMAIL_RE
+from membership.addresses import is_mailable
 from membership.currencies import currency_or_default
 from membership.formatting import DEFAULT_LOCALE, decimal_amount, format_money
 
@@ -95,7 +95,7 @@ class AmountLimits:
 
 
 def check_email(field: StringField) -> None:
-    if not EMAIL_RE.match((field.data or "").strip()):
+    if not is_mailable(field.data or ""):
         raise ValidationError("Enter your email address, like name@example.com.")
 
 

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from membership.addresses import EMAIL_RE
+from membership.addresses import is_mailable
 from membership.currencies import currency_or_default
 from membership.dates import first_of_month
 from membership.formatting import decimal_amount, format_money
@@ -329,7 +329,7 @@ class StaffAddForm(FlaskForm):  # type: ignore[misc]
     )
 
     def validate_email(self, field: StringField) -> None:
-        if not EMAIL_RE.match((field.data or "").strip()):
+        if not is_mailable(field.data or ""):
             raise ValidationError("Enter an email address like name@example.com.")
 
 

@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from membership.addresses import CONTROL_RE, EMAIL_RE
+from membership.addresses import CONTROL_RE, is_mailable
 from membership.forms import AmountLimits, amount_message
 
 
@@ -45,7 +45,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose once, monthly or every year.")
 
     def validate_email(self, field: StringField) -> None:
-        if field.data and not EMAIL_RE.match(field.data.strip()):
+        if field.data and not is_mailable(field.data):
             raise ValidationError(
                 "Enter an email address like name@example.com, or leave it empty."
             )
