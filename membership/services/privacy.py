@@ -154,24 +154,20 @@ def _emails_to(session: Session, address: str | None) -> list[EmailMessage]:
     )
 
 
+def _owned_rows(
+    session: Session, model: type[Donation | Subscription | SupporterCustomer], supporter: Supporter
+) -> list[Row]:
+    """The rows of a table that point at this supporter, oldest first."""
+    query = select(model).where(model.supporter_id == supporter.id).order_by(model.id)
+    return [row_dict(row) for row in session.scalars(query)]
+
+
 def export_personal_data(session: Session, supporter: Supporter, *, now: datetime) -> Row:
     """Every row we hold about this supporter, by table, and nobody else's."""
     tables: dict[str, list[Row]] = {
         "supporter": [dict(row_dict(supporter), has_password=supporter.password_hash is not None)],
-        "donation": [
-            row_dict(d)
-            for d in session.scalars(
-                select(Donation).where(Donation.supporter_id == supporter.id).order_by(Donation.id)
-            )
-        ],
-        "subscription": [
-            row_dict(s)
-            for s in session.scalars(
-                select(Subscription)
-                .where(Subscription.supporter_id == supporter.id)
-                .order_by(Subscription.id)
-            )
-        ],
+        "donation": _owned_rows(session, Donation, supporter),
+        "subscription": _owned_rows(session, Subscription, supporter),
         "donation_intent": [row_dict(i) for i in _intents_of(session, supporter)],
         "email_message": [row_dict(m) for m in _emails_to(session, supporter.email)],
         "sign_in_token": [
@@ -188,14 +184,7 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
             )
         ],
         "stripe_event": [row_dict(e) for e in _events_about(session, supporter)],
-        "supporter_customer": [
-            row_dict(c)
-            for c in session.scalars(
-                select(SupporterCustomer)
-                .where(SupporterCustomer.supporter_id == supporter.id)
-                .order_by(SupporterCustomer.id)
-            )
-        ],
+        "supporter_customer": _owned_rows(session, SupporterCustomer, supporter),
     }
     for extension in _EXTENSIONS:
         for name, rows in extension.exporter(session, supporter).items():
