@@ -152,6 +152,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def _install_template_helpers(app: Flask, config: Config) -> None:
     from membership.formatting import currency_words, format_date, format_money
+    from membership.forms import amount_example
     from membership.frequency import frequency_words
 
     app.jinja_env.globals.update(
@@ -161,4 +162,5 @@ def _install_template_helpers(app: Flask, config: Config) -> None:
         cents, currency or config.currency, locale=config.locale
     )
     app.jinja_env.globals["currency_words"] = currency_words(config.currency, config.locale)
+    app.jinja_env.globals["amount_example"] = amount_example(config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)

@@ -14,7 +14,6 @@ from membership.caching import no_store
 from membership.config import Config
 from membership.currencies import currency
 from membership.extensions import db, limiter, payments
-from membership.forms import amount_example
 from membership.forms.support import SupportForm
 from membership.models import Frequency
 from membership.services.checkout import (
@@ -84,7 +83,6 @@ def _render(
             per_unit=currency(config.currency).per_unit,
             digits=currency(config.currency).display_digits,
             step=currency(config.currency).step,
-            amount_example=amount_example(config.currency),
         ),
         status,
     )
