@@ -8,7 +8,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+
+from membership.currencies import UnknownCurrency, currency
+
 ENVIRONMENTS = ("production", "development", "test")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(RuntimeError):
@@ -65,6 +70,7 @@ class Config:
     staff_notification_email: str = "newsroom@observatory.example"
     timezone: str = "UTC"
     currency: str = "usd"
+    locale: str = "en_US"
     default_amounts: tuple[int, ...] = (100, 500, 1000)
     min_amount_cents: int = 100
     max_amount_cents: int = 1_000_000
@@ -83,7 +89,8 @@ class Config:
     mail_from: str = "The Observatory <support@observatory.example>"
     outbox_max_attempts: int = 8
     outbox_lease_seconds: int = 600
-    ratelimit_storage_uri: str = "memory://"
+    # Empty means "not set": production refuses to start without it; elsewhere memory:// is used.
+    ratelimit_storage_uri: str = ""
     ratelimit_enabled: bool = True
     session_cookie_secure: bool = True
     articles_per_page: int = 10
@@ -101,6 +108,12 @@ class Config:
     newsletter_ip_rate_limit: str = "10/minute;60/hour"
     newsletter_address_rate_limit: str = "3/hour;6/day"
     newsletter_send_batch: int = 1000
+    # How many reverse proxies we trust in front of the app (nginx alone: 1). More than there
+    # really are lets a client choose its own address with a forged X-Forwarded-For.
+    proxy_hops: int = 0
+    log_format: str = "text"
+    # Bearer token for /metrics; empty keeps /metrics switched off.
+    metrics_token: str = ""
     instance_path: str = ""
 
     @property
@@ -138,6 +151,8 @@ class Config:
                 values[f.name] = _parse_amounts(env_name, raw)
             else:
                 values[f.name] = raw.strip()
+        if "currency" in values:
+            values["currency"] = str(values["currency"]).lower()
         app_env = str(values.get("app_env", cls.app_env)).lower()
         values["app_env"] = app_env
         if app_env not in ENVIRONMENTS:
@@ -148,6 +163,8 @@ class Config:
                 values["secret_key"] = _development_secret(instance)
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance / 'membership.sqlite3'}"
+        if app_env != "production" and not values.get("ratelimit_storage_uri"):
+            values["ratelimit_storage_uri"] = "memory://"
         config = cls(**values)  # type: ignore[arg-type]
         config.validate()
         return config
@@ -163,6 +180,23 @@ class Config:
                     )
             if len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+            if not self.ratelimit_storage_uri:
+                raise ConfigError(
+                    "RATELIMIT_STORAGE_URI is not set: it is required when APP_ENV=production. "
+                    "Use redis://host:6379/0 when several processes serve the site, or write "
+                    "memory:// out for a single process."
+                )
+        if self.ratelimit_storage_uri and "://" not in self.ratelimit_storage_uri:
+            raise ConfigError(
+                f"RATELIMIT_STORAGE_URI must be a URL like redis://host:6379/0 or memory://, "
+                f"not {self.ratelimit_storage_uri!r}"
+            )
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("PROXY_HOPS must be between 0 and 5 (the number of proxies in front)")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ConfigError("METRICS_TOKEN is too short: use at least 16 random characters.")
         if not self.database_url:
             raise ConfigError("DATABASE_URL is empty: give a SQLAlchemy URL, or leave it unset.")
         try:
@@ -176,10 +210,7 @@ class Config:
                 "STRIPE_PORTAL_CONFIGURATION must be a billing portal configuration id (bpc_...),"
                 " as `flask stripe setup` prints it"
             )
-        if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ConfigError(f"CURRENCY must be a three-letter ISO code, not {self.currency!r}")
-        if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:
-            raise ConfigError("MIN_AMOUNT_CENTS must be positive and not above MAX_AMOUNT_CENTS")
+        self._validate_money()
         if not 0 <= self.fee_percent < 50 or self.fee_fixed_cents < 0:
             raise ConfigError("FEE_PERCENT must be between 0 and 50, FEE_FIXED_CENTS not negative")
         if self.articles_per_page < 1:
@@ -197,6 +228,37 @@ class Config:
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"
             )
 
+    def _validate_money(self) -> None:
+        try:
+            table = currency(self.currency)
+        except UnknownCurrency:
+            raise ConfigError(
+                f"CURRENCY {self.currency!r} is not a currency Stripe charges in: give its "
+                "lower-case ISO code, such as usd, eur, gbp or jpy (see README.md, Configuration)."
+            ) from None
+        if table.code != self.currency:
+            raise ConfigError(f"CURRENCY must be lower case: {table.code!r}, not {self.currency!r}")
+        try:
+            Locale.parse(self.locale)
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ConfigError(
+                f"LOCALE {self.locale!r} is not a known locale: use one like en_US, en_GB or de_DE"
+            ) from None
+        if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:
+            raise ConfigError("MIN_AMOUNT_CENTS must be positive and not above MAX_AMOUNT_CENTS")
+        amounts = {
+            "MIN_AMOUNT_CENTS": (self.min_amount_cents,),
+            "MAX_AMOUNT_CENTS": (self.max_amount_cents,),
+            "DEFAULT_AMOUNTS": self.default_amounts,
+        }
+        for name, values in amounts.items():
+            if not all(table.chargeable(value) for value in values):
+                raise ConfigError(
+                    f"{name} must be amounts Stripe can charge in {table.code.upper()}: "
+                    f"multiples of {table.step} (amounts are in its smallest unit, "
+                    f"{table.per_unit} to one {table.code.upper()})"
+                )
+
     def with_overrides(self, **changes: object) -> Config:
         """A copy with some fields changed, validated again (used by tests and the CLI)."""
         current = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -204,6 +266,19 @@ class Config:
         config = type(self)(**current)
         config.validate()
         return config
+
+
+def instance_path_from_env(environ: Mapping[str, str], package_dir: Path) -> Path:
+    """Where instance files live (the SQLite file and development secret of a default setup):
+    INSTANCE_PATH when set, else instance/ in a checkout, else instance/ in the working directory
+    (an installed package must never write into site-packages)."""
+    explicit = environ.get("INSTANCE_PATH", "").strip()
+    if explicit:
+        return Path(explicit).resolve()
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "membership").is_dir():
+        return checkout / "instance"
+    return Path.cwd() / "instance"
 
 
 def _development_secret(instance: Path) -> str:

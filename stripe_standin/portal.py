@@ -99,15 +99,17 @@ def create(store: Store, params: JSON) -> JSON:
         raise StripeError("Missing required param: customer.", param="customer")
     store.get("customer", as_str(customer_id, "customer"), "customer")
     configuration = _configuration_for(store, params.get("configuration"))
-    flow = as_dict(params.get("flow_data"), "flow_data") or None
-    if flow is not None:
-        wanted = str(flow.get("type") or "")
-        feature = configuration["features"].get(wanted)
+    wanted = as_dict(params.get("flow_data"), "flow_data").get("type")
+    if wanted in FLOWS:
+        # A flow needs its feature on in the configuration (updating a subscription or
+        # confirming an update are both the subscription_update feature).
+        feature = configuration["features"].get(str(wanted).removesuffix("_confirm"))
         if feature is None or not feature.get("enabled"):
             raise StripeError(
-                f"The {wanted or 'requested'} flow is not enabled in this configuration.",
+                f"The {wanted} flow is not enabled in this configuration.",
                 param="flow_data[type]",
             )
+    flow = _flow(params.get("flow_data"))
     return_url = params.get("return_url") or configuration["default_return_url"]
     portal = store.base("billing_portal.session", "bps")
     portal.update(
@@ -124,3 +126,36 @@ def create(store: Store, params: JSON) -> JSON:
     )
     portal["url"] = f"{store.public_url}/portal/{portal['id']}"
     return store.add(portal)
+
+
+FLOWS = (
+    "payment_method_update",
+    "subscription_cancel",
+    "subscription_update",
+    "subscription_update_confirm",
+)
+
+
+def _flow(flow_data: object) -> JSON | None:
+    """``flow_data[type]`` opens the portal on one task, as Stripe's ``flow`` shows it."""
+    if flow_data in (None, ""):
+        return None
+    data = as_dict(flow_data, "flow_data")
+    kind = data.get("type")
+    if kind not in FLOWS:
+        raise StripeError("Invalid flow_data[type]", param="flow_data[type]")
+    if kind != "payment_method_update":
+        raise StripeError(
+            f"The stand-in does not simulate the {kind} flow.", param="flow_data[type]"
+        )
+    return {
+        "after_completion": {
+            "hosted_confirmation": None,
+            "redirect": None,
+            "type": "portal_homepage",
+        },
+        "subscription_cancel": None,
+        "subscription_update": None,
+        "subscription_update_confirm": None,
+        "type": kind,
+    }

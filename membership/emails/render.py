@@ -19,7 +19,7 @@ from membership.config import Config
 from membership.formatting import format_date, format_money
 from membership.frequency import frequency_words
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "emails"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ def _environment(config: Config) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = lambda cents, currency=config.currency: format_money(cents, currency)
+    env.filters["money"] = lambda cents, currency=config.currency: format_money(
+        cents, currency, locale=config.locale
+    )
     env.filters["local_date"] = lambda when: format_date(when, config.zone)
     env.globals.update(config=config, publication_name=config.publication_name)
     env.globals["frequency_words"] = frequency_words

@@ -27,6 +27,7 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus
+from membership.models.job import JobLease
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
@@ -37,9 +38,10 @@ from membership.models.newsletter import (
     SubscriberStatus,
 )
 from membership.models.staff import StaffMember, StaffRole
-from membership.models.supporter import Supporter
+from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
+    "JobLease",
     "AccountKind",
     "SignInToken",
     "ConsentEvent",
@@ -65,6 +67,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterCustomer",
     "Article",
     "ArticleStatus",
     "BannerStat",

@@ -16,9 +16,9 @@ from membership.emails.receipts import (
     refund_confirmation_email,
 )
 from membership.frequency import frequency_of
-from membership.models import Donation, DonationRefund, Subscription, Supporter
+from membership.models import Donation, DonationRefund, EmailStatus, Subscription, Supporter
 from membership.payments.objects import Dispute
-from membership.services.outbox import queue_email
+from membership.services.outbox import queue_email_or_record_failure
 
 
 def queue_receipt(
@@ -34,12 +34,12 @@ def queue_receipt(
         session.get(Subscription, donation.subscription_id) if donation.subscription_id else None
     )
     frequency = frequency_of(donation.kind, subscription.interval if subscription else None)
-    queued = queue_email(
+    queued = queue_email_or_record_failure(
         session,
         receipt_email(config, donation, to=supporter.email, frequency=frequency),
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
-    return queued is not None
+    return queued is not None and queued.status is EmailStatus.QUEUED
 
 
 def queue_refund_confirmation(
@@ -49,12 +49,12 @@ def queue_refund_confirmation(
     supporter = session.get(Supporter, donation.supporter_id) if donation.supporter_id else None
     if supporter is None or not supporter.email:
         return False
-    queued = queue_email(
+    queued = queue_email_or_record_failure(
         session,
         refund_confirmation_email(config, donation, refund, to=supporter.email),
         dedupe_key=f"refund:{refund.stripe_refund_id or refund.id}",
     )
-    return queued is not None
+    return queued is not None and queued.status is EmailStatus.QUEUED
 
 
 def queue_payment_action_required(
@@ -67,7 +67,7 @@ def queue_payment_action_required(
     config: Config,
 ) -> None:
     """The bank wants the supporter to confirm a payment (3-D Secure): one email per invoice."""
-    queue_email(
+    queue_email_or_record_failure(
         session,
         payment_action_required_email(config, subscription, to=to, confirm_url=confirm_url),
         dedupe_key=f"payment_action_required:{invoice_id}",
@@ -86,7 +86,7 @@ def queue_payment_failed(
     config: Config,
 ) -> None:
     """One email per failed attempt of an invoice."""
-    queue_email(
+    queue_email_or_record_failure(
         session,
         payment_failed_email(
             config, subscription, to=to, fix_url=fix_url, next_attempt=next_attempt
@@ -99,6 +99,6 @@ def queue_dispute_alert(
     session: Session, donation: Donation, dispute: Dispute, config: Config
 ) -> None:
     """One alert to staff per dispute, however many of its events arrive."""
-    queue_email(
+    queue_email_or_record_failure(
         session, dispute_alert_email(config, donation, dispute), dedupe_key=f"dispute:{dispute.id}"
     )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from membership.config import Config
+from membership.logs import current_request_id
 from membership.models import IntentStatus, StripeEvent
 from membership.payments.events import Event
 from membership.payments.gateway import PaymentProviderError, StripeGateway, WebhookSignatureError
@@ -267,12 +268,11 @@ def apply_event(
         try:
             with session.begin_nested():
                 route.handle(session, obj, EventContext(gateway, config, event.created, now))
-        except NOT_APPLIED as error:
-            log.warning("Stripe event %s (%s) not applied: %s", event.id, event.type, error)
-            _mark(session, event.id, processed_at=None, error=f"{type(error).__name__}: {error}")
-            return Outcome.FAILED
-        except Exception as error:  # a fault of ours: Stripe retries once it is fixed
-            log.exception("Stripe event %s (%s) failed", event.id, event.type)
+        except Exception as error:
+            if isinstance(error, NOT_APPLIED):
+                log.warning("Stripe event %s (%s) not applied: %s", event.id, event.type, error)
+            else:  # a fault of ours: Stripe retries it once it is fixed
+                log.exception("Stripe event %s (%s) failed", event.id, event.type)
             _mark(session, event.id, processed_at=None, error=f"{type(error).__name__}: {error}")
             return Outcome.FAILED
     if retrying:
@@ -283,8 +283,11 @@ def apply_event(
 def _mark(
     session: Session, event_id: str, *, processed_at: datetime | None, error: str | None
 ) -> None:
+    if error:
+        # The request id leads from the stored error to the log lines of the delivery.
+        error = f"[request {current_request_id() or '-'}] {error}"[:MAX_ERROR_LENGTH]
     session.execute(
         update(StripeEvent)
         .where(StripeEvent.id == event_id)
-        .values(processed_at=processed_at, error=error[:MAX_ERROR_LENGTH] if error else None)
+        .values(processed_at=processed_at, error=error)
     )

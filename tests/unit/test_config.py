@@ -13,6 +13,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 40,
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -29,7 +30,9 @@ def test_production_config_with_everything_set(tmp_path: Path) -> None:
     assert config.currency == "usd"
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI"]
+)
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.from_env(without(name), tmp_path)
@@ -60,18 +63,39 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     assert first.debug
 
 
+# ISK is counted in hundredths that must be 00: 150 would be 1.50 ISK.
+def test_an_isk_amount_with_hundredths_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="DEFAULT_AMOUNTS must be amounts Stripe can charge in ISK"
+    ):
+        Config.from_env({**PRODUCTION, "CURRENCY": "isk", "DEFAULT_AMOUNTS": "150,500"}, tmp_path)
+
+
+def test_currency_is_read_in_any_case(tmp_path: Path) -> None:
+    config = Config.from_env({**PRODUCTION, "CURRENCY": "JPY", "LOCALE": "ja_JP"}, tmp_path)
+    assert (config.currency, config.locale) == ("jpy", "ja_JP")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("APP_ENV", "staging", "APP_ENV must be one of"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
         ("CURRENCY", "dollars", "CURRENCY"),
+        # Three letters, but no currency Stripe charges in: refused at start, not at checkout.
+        ("CURRENCY", "xyz", "CURRENCY 'xyz' is not a currency Stripe charges in"),
+        ("LOCALE", "xx_YY", "LOCALE 'xx_YY' is not a known locale"),
         ("RATELIMIT_ENABLED", "perhaps", "RATELIMIT_ENABLED must be true or false"),
         ("MAX_AMOUNT_CENTS", "lots", "MAX_AMOUNT_CENTS must be a whole number"),
         ("DEFAULT_AMOUNTS", "1,x", "DEFAULT_AMOUNTS"),
         ("DEFAULT_AMOUNTS", "100,-5", "DEFAULT_AMOUNTS"),
         ("FEE_PERCENT", "70", "FEE_PERCENT"),
         ("MIN_AMOUNT_CENTS", "0", "MIN_AMOUNT_CENTS"),
+        ("RATELIMIT_STORAGE_URI", "localhost:6379", "RATELIMIT_STORAGE_URI must be a URL"),
+        ("PROXY_HOPS", "-1", "PROXY_HOPS must be between 0 and 5"),
+        ("PROXY_HOPS", "one", "PROXY_HOPS must be a whole number"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN is too short"),
     ],
 )
 def test_bad_values_are_explained(tmp_path: Path, variable: str, value: str, message: str) -> None:
@@ -107,3 +131,12 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     settings = [f.name.upper() for f in fields(Config) if f.name != "instance_path"]
     assert settings
     assert [name for name in settings if f"`{name}`" not in table] == []
+
+
+def test_rate_limit_storage_message_says_what_to_choose(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Config.from_env(without("RATELIMIT_STORAGE_URI"), tmp_path)
+    assert "redis://" in str(refused.value) and "memory://" in str(refused.value)
+    assert Config.from_env({"APP_ENV": "development"}, tmp_path).ratelimit_storage_uri == (
+        "memory://"
+    )

@@ -38,6 +38,7 @@ from membership.models import (
     StripeEvent,
     Subscription,
     Supporter,
+    SupporterCustomer,
     utcnow,
 )
 from membership.payments.events import Event
@@ -122,7 +123,7 @@ def test_an_event_whose_object_cannot_be_read_is_kept_and_acknowledged(
     assert (response.status_code, response.get_json()) == (200, {"received": "unusable"})
     stored = db.session.get(StripeEvent, "evt_no_id")
     assert stored is not None and stored.processed_at is not None
-    assert stored.error == "never applicable: charge has no id"
+    assert (stored.error or "").endswith("never applicable: charge has no id")
     again = post_event(client, event)
     assert (again.status_code, again.get_json()) == (200, {"received": "duplicate"})
 
@@ -145,7 +146,7 @@ def test_a_fault_of_ours_is_kept_and_retried_never_a_500(
     assert post_event(client, event).status_code == 503
     stored = db.session.get(StripeEvent, "evt_fault")
     assert stored is not None and stored.processed_at is None
-    assert (stored.error or "").startswith("AttributeError: ")
+    assert "AttributeError: " in (stored.error or "")
     monkeypatch.setitem(stripe_webhooks.HANDLERS, "customer.updated", route)
     assert post_event(client, event).status_code == 200
     db.session.expire_all()
@@ -295,6 +296,7 @@ def _forget_money() -> None:
         MrrSpan,
         Subscription,
         StripeEvent,
+        SupporterCustomer,
         Supporter,
     ):
         db.session.execute(delete(model))
