@@ -71,8 +71,9 @@ def _plain(obj: Any) -> Obj:
 
 def _traced(metadata: Mapping[str, str]) -> dict[str, str]:
     """Metadata plus the id of the request (or job run) that made the object, so a Stripe
-    dashboard entry leads to our log lines. Not in idempotency keys: those must stay the same
-    when another request repeats the call."""
+    dashboard entry leads to our log lines. Only for calls whose idempotency key is never reused
+    by another request (a new Checkout Session per intent): Stripe refuses a key reused with
+    different parameters. Never in idempotency keys, for the same reason."""
     traced = dict(metadata)
     request_id = current_request_id()
     if request_id:
@@ -212,7 +213,9 @@ class StripeGateway:
         )
 
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
-        params: Obj = {"payment_intent": payment_intent, "metadata": _traced({})}
+        # No request id here: a double submit repeats this call from another request with the
+        # same idempotency key, and Stripe refuses a key reused with different parameters.
+        params: Obj = {"payment_intent": payment_intent}
         if amount_cents is not None:
             params["amount"] = amount_cents
         return self._call(
