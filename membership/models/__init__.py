@@ -35,7 +35,7 @@ from membership.models.newsletter import (
     SubscriberStatus,
 )
 from membership.models.staff import StaffMember, StaffRole
-from membership.models.supporter import Supporter
+from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
     "JobLease",
@@ -61,6 +61,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterCustomer",
     "Article",
     "ArticleStatus",
     "BannerStat",

@@ -57,6 +57,8 @@ class CheckoutRequest:
     metadata: Mapping[str, str]
     interval: str | None = None  # "month" or "year" for subscriptions
     customer_email: str | None = None
+    # A signed-in supporter's customer: Checkout then makes no new one (and takes no email).
+    customer_id: str | None = None
     client_reference_id: str | None = None
 
 
@@ -71,9 +73,8 @@ def _plain(obj: Any) -> Obj:
 
 def _traced(metadata: Mapping[str, str]) -> dict[str, str]:
     """Metadata plus the id of the request (or job run) that made the object, so a Stripe
-    dashboard entry leads to our log lines. Only for calls whose idempotency key is never reused
-    by another request (a new Checkout Session per intent): Stripe refuses a key reused with
-    different parameters. Never in idempotency keys, for the same reason."""
+    dashboard entry leads to our log lines. Not in idempotency keys: those must stay the same
+    when another request repeats the call."""
     traced = dict(metadata)
     request_id = current_request_id()
     if request_id:
@@ -168,7 +169,9 @@ class StripeGateway:
         }
         if request.client_reference_id:
             params["client_reference_id"] = request.client_reference_id
-        if request.customer_email:
+        if request.customer_id:
+            params["customer"] = request.customer_id
+        elif request.customer_email:
             params["customer_email"] = request.customer_email
         if request.mode == "subscription":
             price_data["recurring"] = {"interval": request.interval or "month"}
@@ -176,7 +179,8 @@ class StripeGateway:
         else:
             params["submit_type"] = "donate"
             params["payment_intent_data"] = {"metadata": dict(request.metadata)}
-            params["customer_creation"] = "always"
+            if not request.customer_id:
+                params["customer_creation"] = "always"
         return self._call(
             "checkout session",
             CheckoutSession.parse,
@@ -213,8 +217,8 @@ class StripeGateway:
         )
 
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
-        # No request id here: a double submit repeats this call from another request with the
-        # same idempotency key, and Stripe refuses a key reused with different parameters.
+        # No request id in the metadata: a double submit of the same page is a second request
+        # with the same key, and Stripe refuses a key reused with different parameters.
         params: Obj = {"payment_intent": payment_intent}
         if amount_cents is not None:
             params["amount"] = amount_cents
@@ -306,13 +310,19 @@ class StripeGateway:
             subscription_id,
         )
 
-    def create_billing_portal_session(self, customer_id: str, *, return_url: str) -> PortalSession:
-        """Stripe's hosted page where the supporter changes their card."""
+    def create_billing_portal_session(
+        self, customer_id: str, *, return_url: str, flow: str | None = None
+    ) -> PortalSession:
+        """Stripe's hosted page where the supporter changes their card; with `flow` (such as
+        "payment_method_update") the portal opens straight on that task."""
+        params: Obj = {"customer": customer_id, "return_url": return_url}
+        if flow is not None:
+            params["flow_data"] = {"type": flow}
         return self._call(
             "billing portal session",
             PortalSession.parse,
             self._api().v1.billing_portal.sessions.create,
-            params={"customer": customer_id, "return_url": return_url},
+            params=params,
         )
 
     def customer_ids_for_email(self, email: str) -> list[str]:

@@ -63,12 +63,28 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     assert first.debug
 
 
+# ISK is counted in hundredths that must be 00: 150 would be 1.50 ISK.
+def test_an_isk_amount_with_hundredths_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="DEFAULT_AMOUNTS must be amounts Stripe can charge in ISK"
+    ):
+        Config.from_env({**PRODUCTION, "CURRENCY": "isk", "DEFAULT_AMOUNTS": "150,500"}, tmp_path)
+
+
+def test_currency_is_read_in_any_case(tmp_path: Path) -> None:
+    config = Config.from_env({**PRODUCTION, "CURRENCY": "JPY", "LOCALE": "ja_JP"}, tmp_path)
+    assert (config.currency, config.locale) == ("jpy", "ja_JP")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("APP_ENV", "staging", "APP_ENV must be one of"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
         ("CURRENCY", "dollars", "CURRENCY"),
+        # Three letters, but no currency Stripe charges in: refused at start, not at checkout.
+        ("CURRENCY", "xyz", "CURRENCY 'xyz' is not a currency Stripe charges in"),
+        ("LOCALE", "xx_YY", "LOCALE 'xx_YY' is not a known locale"),
         ("RATELIMIT_ENABLED", "perhaps", "RATELIMIT_ENABLED must be true or false"),
         ("MAX_AMOUNT_CENTS", "lots", "MAX_AMOUNT_CENTS must be a whole number"),
         ("DEFAULT_AMOUNTS", "1,x", "DEFAULT_AMOUNTS"),
@@ -108,15 +124,6 @@ def test_values_are_parsed_by_type(tmp_path: Path) -> None:
     assert config.zone.key == "Europe/Lisbon"
 
 
-def test_rate_limit_storage_message_says_what_to_choose(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as refused:
-        Config.from_env(without("RATELIMIT_STORAGE_URI"), tmp_path)
-    assert "redis://" in str(refused.value) and "memory://" in str(refused.value)
-    assert Config.from_env({"APP_ENV": "development"}, tmp_path).ratelimit_storage_uri == (
-        "memory://"
-    )
-
-
 def test_every_setting_is_documented_in_the_readme() -> None:
     """The README's configuration table names every environment variable the app reads."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -124,3 +131,12 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     settings = [f.name.upper() for f in fields(Config) if f.name != "instance_path"]
     assert settings
     assert [name for name in settings if f"`{name}`" not in table] == []
+
+
+def test_rate_limit_storage_message_says_what_to_choose(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Config.from_env(without("RATELIMIT_STORAGE_URI"), tmp_path)
+    assert "redis://" in str(refused.value) and "memory://" in str(refused.value)
+    assert Config.from_env({"APP_ENV": "development"}, tmp_path).ratelimit_storage_uri == (
+        "memory://"
+    )
