@@ -1,7 +1,7 @@
 """customers: the Stripe customer of each donation and subscription, every customer of a supporter
 
 Revision ID: 0007_customers_currency
-Revises: 0006_staff
+Revises: 0009_jobs
 Create Date: 2026-12-02 01:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0007_customers_currency"
-down_revision = "0006_staff"
+down_revision = "0009_jobs"  # was "0006_staff"; main's head is now 0009_jobs (re-chained so the branch has one head)
 branch_labels = None
 depends_on = None
 
