@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import localcontext
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -32,17 +33,19 @@ def format_money(
 ) -> str:
     """500 usd -> "$5", 550 -> "$5.50", with always_cents 500 -> "$5.00"; 1000 jpy -> "¥1,000"."""
     table = currency_or_default(currency)
-    units = table.units(cents)
-    digits = table.display_digits
-    if not always_cents and units == units.to_integral_value():
-        digits = 0
-    return format_currency(
-        units,
-        table.code.upper(),
-        format=_pattern(locale, digits),
-        locale=locale,
-        currency_digits=False,
-    )
+    # Enough digits for any integer a form could be given (the default context has 28).
+    with localcontext(prec=max(28, len(str(abs(cents))) + 8)):
+        units = table.units(cents)
+        digits = table.display_digits
+        if not always_cents and units == units.to_integral_value():
+            digits = 0
+        return format_currency(
+            units,
+            table.code.upper(),
+            format=_pattern(locale, digits),
+            locale=locale,
+            currency_digits=False,
+        )
 
 
 def currency_words(currency: str, locale: str = DEFAULT_LOCALE) -> str:
