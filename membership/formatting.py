@@ -33,8 +33,9 @@ def format_money(
 ) -> str:
     """500 usd -> "$5", 550 -> "$5.50", with always_cents 500 -> "$5.00"; 1000 jpy -> "¥1,000"."""
     table = currency_or_default(currency)
-    # Enough digits for any integer a form could be given (the default context has 28).
-    with localcontext(prec=max(28, len(str(abs(cents))) + 8)):
+    # Enough precision for any integer a request can carry (the default context stops at 28 digits).
+    with localcontext() as context:
+        context.prec = max(28, len(str(abs(cents))) + 8)
         units = table.units(cents)
         digits = table.display_digits
         if not always_cents and units == units.to_integral_value():

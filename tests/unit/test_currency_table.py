@@ -113,3 +113,12 @@ def test_the_stand_in_uses_the_same_table() -> None:
         supported_currency("xyz", "currency")
     with pytest.raises(StripeError, match="multiple of 100"):
         check_amount(150, "isk", "unit_amount")
+
+
+def test_any_integer_a_request_can_carry_is_shown_without_error() -> None:
+    """A query string's 28-digit amount once raised decimal.InvalidOperation inside Babel (a 500)."""
+    assert (
+        format_money(9709999999999999999999999975, "usd")
+        == "$97,099,999,999,999,999,999,999,999.75"
+    )
+    assert format_money(10**40, "jpy").startswith("¥10,000,000,000")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0007_customers_currency"
-down_revision = "0009_jobs"  # was "0006_staff"; main's head is now 0009_jobs (re-chained so the branch has one head)
+down_revision = "0009_jobs"
 branch_labels = None
 depends_on = None
 
