@@ -159,8 +159,7 @@ class Config:
                         f"{name.upper()} is not set: it is required when APP_ENV=production. "
                         "Set it in the environment (see README.md, Configuration)."
                     )
-            if len(self.secret_key) < 32:
-                raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+            _check_secret_key(self.secret_key)
         if not self.database_url:
             raise ConfigError("DATABASE_URL is empty: give a SQLAlchemy URL, or leave it unset.")
         try:
@@ -195,6 +194,27 @@ class Config:
         config = type(self)(**current)
         config.validate()
         return config
+
+
+SECRET_KEY_MIN_BITS = 128
+GENERATE_SECRET_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def _check_secret_key(key: str) -> None:
+    """Production keys sign sessions and links: refuse one an attacker could guess."""
+    from membership.secret_strength import estimated_bits
+
+    if len(key) < 32:
+        raise ConfigError(
+            "SECRET_KEY is too short: use at least 32 random characters (about 128 bits). "
+            f"Generate one with: {GENERATE_SECRET_KEY}"
+        )
+    bits = estimated_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        raise ConfigError(
+            f"SECRET_KEY is guessable: about {bits:.0f} bits estimated, at least "
+            f"{SECRET_KEY_MIN_BITS} bits needed. Generate a random one with: {GENERATE_SECRET_KEY}"
+        )
 
 
 def _development_secret(instance: Path) -> str:
