@@ -34,6 +34,7 @@ from membership.services.newsletter.send_job import send_issue_job
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+FILTER_ARGS = ("q", "status", "source")
 
 
 def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
@@ -69,7 +70,8 @@ def index() -> ResponseReturnValue:
         growth=growth,
         growth_max=max([1, *(max(m.joined, m.left) for m in growth)]),
         filters=filters,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        # Only the filters go into the page's links: url_for takes no unknown arguments.
+        args={k: v for k, v in request.args.items() if k in FILTER_ARGS},
     )
 
 
