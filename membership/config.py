@@ -197,7 +197,7 @@ class Config:
 
 
 SECRET_KEY_MIN_BITS = 128
-GENERATE_SECRET_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+HOW_TO_GENERATE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 def _check_secret_key(key: str) -> None:
@@ -207,13 +207,13 @@ def _check_secret_key(key: str) -> None:
     if len(key) < 32:
         raise ConfigError(
             "SECRET_KEY is too short: use at least 32 random characters (about 128 bits). "
-            f"Generate one with: {GENERATE_SECRET_KEY}"
+            f"Generate one with: {HOW_TO_GENERATE_A_KEY}"
         )
     bits = estimated_bits(key)
     if bits < SECRET_KEY_MIN_BITS:
         raise ConfigError(
             f"SECRET_KEY is guessable: about {bits:.0f} bits estimated, at least "
-            f"{SECRET_KEY_MIN_BITS} bits needed. Generate a random one with: {GENERATE_SECRET_KEY}"
+            f"{SECRET_KEY_MIN_BITS} bits needed. Generate a random one with: {HOW_TO_GENERATE_A_KEY}"
         )
 
 

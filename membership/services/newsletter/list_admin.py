@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from membership.csv_export import csv_chunks
 from membership.dates import first_of_month
 from membership.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, utcnow
 from membership.services.supporters import normalize_email
@@ -143,21 +142,19 @@ EXPORT_COLUMNS = (
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    # A spreadsheet runs a cell that starts like a formula; a leading quote keeps it text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def export_csv(
     session: Session, filters: ListFilter = ListFilter(), *, batch: int = 1000
 ) -> Iterator[str]:
-    """The list as CSV, one chunk per batch of rows: memory stays flat however long the list."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    yield buffer.getvalue()
+    """The list as CSV, streamed a row at a time from batches of rows: memory stays flat however
+    long the list."""
+    return csv_chunks(_export_rows(session, filters, batch))
+
+
+def _export_rows(session: Session, filters: ListFilter, batch: int) -> Iterator[list[str]]:
+    yield list(EXPORT_COLUMNS)
     after = 0
     while True:
         rows = session.execute(
@@ -180,20 +177,15 @@ def export_csv(
         ).all()
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
         for _, email, status, source, created, confirmed, unsubscribed, supporter in rows:
-            writer.writerow(
-                [
-                    _cell(email),
-                    status.value,
-                    _cell(source),
-                    _cell(created),
-                    _cell(confirmed),
-                    _cell(unsubscribed),
-                    _cell(supporter),
-                ]
-            )
-        yield buffer.getvalue()
+            yield [
+                _cell(email),
+                status.value,
+                _cell(source),
+                _cell(created),
+                _cell(confirmed),
+                _cell(unsubscribed),
+                _cell(supporter),
+            ]
         # Plain rows, not ORM objects: nothing accumulates in the session between batches.
         after = rows[-1][0]
