@@ -33,11 +33,14 @@ from membership.models.newsletter import (
     Subscriber,
     SubscriberStatus,
 )
+from membership.models.session import AccountSession, PasswordFailure
 from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
     "AccountKind",
+    "AccountSession",
+    "PasswordFailure",
     "SignInToken",
     "ConsentEvent",
     "ConsentKind",
