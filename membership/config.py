@@ -91,6 +91,8 @@ class Config:
     sign_in_link_minutes: int = 10
     sign_in_rate_limit_ip: str = "10 per minute;60 per hour"
     sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
     supporter_banner_quiet_days: int = 60
     renewal_reminder_days: int = 14
     newsletter_name: str = "The Observatory Weekly"
@@ -182,6 +184,10 @@ class Config:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:
             raise ConfigError("SIGN_IN_LINK_MINUTES must be between 1 and 60")
+        if not 1 <= self.staff_session_idle_minutes <= 24 * 60:
+            raise ConfigError("STAFF_SESSION_IDLE_MINUTES must be between 1 and 1440")
+        if not 1 <= self.staff_session_max_hours <= 7 * 24:
+            raise ConfigError("STAFF_SESSION_MAX_HOURS must be between 1 and 168")
         if self.supporter_banner_quiet_days < 0 or self.renewal_reminder_days < 1:
             raise ConfigError(
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"

@@ -220,7 +220,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
     account = signed_in_supporter() or signed_in_staff()
     if account is None:
         return redirect(url_for("sign_in.start"), code=303)
-    sign_in_service.sign_out_everywhere(db.session(), account)
+    sign_in_service.sign_out_everywhere(db.session(), account, now=now())
     db.session().commit()
     end_session()
     return redirect(url_for("sign_in.start", signed_out="everywhere"), code=303)

@@ -19,9 +19,7 @@ class AccountSession(Base):
 
     __tablename__ = "account_session"
     __table_args__ = (
-        CheckConstraint(
-            "(supporter_id IS NULL) <> (staff_id IS NULL)", name="one_kind_of_account"
-        ),
+        CheckConstraint("(supporter_id IS NULL) <> (staff_id IS NULL)", name="one_kind_of_account"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

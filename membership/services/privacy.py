@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from membership.models import (
+    AccountSession,
     Base,
     Donation,
     DonationIntent,
     EmailMessage,
+    PasswordFailure,
     SignInToken,
     StripeEvent,
     Subscription,
@@ -29,6 +31,7 @@ from membership.models import (
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
+from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import payment_provider_calls
 
 Row = dict[str, Any]
@@ -170,6 +173,20 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
             )
         ],
         "stripe_event": [row_dict(e) for e in _events_about(session, supporter)],
+        "account_session": [
+            row_dict(a)
+            for a in session.scalars(
+                select(AccountSession)
+                .where(AccountSession.supporter_id == supporter.id)
+                .order_by(AccountSession.id)
+            )
+        ],
+        "password_failure": [
+            row_dict(f)
+            for f in session.scalars(
+                select(PasswordFailure).where(PasswordFailure.email == (supporter.email or ""))
+            )
+        ],
     }
     for extension in _EXTENSIONS:
         for name, rows in extension.exporter(session, supporter).items():
@@ -270,6 +287,11 @@ def delete_account(
             .execution_options(synchronize_session=False)
         )
     session.execute(
+        delete(PasswordFailure)
+        .where(PasswordFailure.email == (address or ""))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
         delete(SignInToken)
         .where(or_(SignInToken.supporter_id == supporter.id, SignInToken.email == (address or "")))
         .execution_options(synchronize_session=False)
@@ -284,6 +306,7 @@ def delete_account(
     supporter.receipt_emails = False
     supporter.renewal_reminders = False
     supporter.login_epoch = (supporter.login_epoch or 0) + 1
+    revoke_all_sessions(session, supporter, now)
     session.flush()
 
 

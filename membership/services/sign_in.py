@@ -26,6 +26,7 @@ from membership.models import (
     StaffMember,
     Supporter,
 )
+from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import ServiceError
 from membership.services.outbox import queue_email
 from membership.services.sql import insert_or_ignore
@@ -296,7 +297,9 @@ def remove_password(session: Session, supporter: Supporter) -> None:
 # Sessions
 
 
-def sign_out_everywhere(session: Session, account: Account) -> None:
-    """Every session signed in before now stops working (the user loader checks the epoch)."""
+def sign_out_everywhere(session: Session, account: Account, *, now: datetime) -> None:
+    """Every session signed in before now stops working: each is revoked on the server, and the
+    epoch in the signed-in id moves on as well."""
     account.login_epoch = (account.login_epoch or 0) + 1
+    revoke_all_sessions(session, account, now)
     session.flush()
