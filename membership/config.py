@@ -91,6 +91,8 @@ class Config:
     sign_in_link_minutes: int = 10
     sign_in_rate_limit_ip: str = "10 per minute;60 per hour"
     sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
+    sign_in_emails_per_hour: int = 5
+    sign_in_emails_per_day: int = 20
     staff_session_idle_minutes: int = 30
     staff_session_max_hours: int = 12
     supporter_banner_quiet_days: int = 60
@@ -184,6 +186,10 @@ class Config:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:
             raise ConfigError("SIGN_IN_LINK_MINUTES must be between 1 and 60")
+        if not 1 <= self.sign_in_emails_per_hour <= self.sign_in_emails_per_day:
+            raise ConfigError(
+                "SIGN_IN_EMAILS_PER_HOUR must be at least 1 and not above SIGN_IN_EMAILS_PER_DAY"
+            )
         if not 1 <= self.staff_session_idle_minutes <= 24 * 60:
             raise ConfigError("STAFF_SESSION_IDLE_MINUTES must be between 1 and 1440")
         if not 1 <= self.staff_session_max_hours <= 7 * 24:

@@ -31,3 +31,21 @@ def _common_passwords() -> frozenset[str]:
 
 def is_common_password(password: str) -> bool:
     return password.strip().lower() in _common_passwords()
+
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, in words for the person; None when it is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters."
+    if is_common_password(password):
+        return (
+            "That password is too common: it is on lists attackers try first. Choose another, "
+            "such as a few unrelated words."
+        )
+    return None
