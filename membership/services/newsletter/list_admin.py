@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 
 from membership.csv_export import csv_chunks
 from membership.dates import first_of_month
-from membership.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, utcnow
+from membership.models import (
+    ConsentEvent,
+    ConsentKind,
+    StaffMember,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from membership.services.newsletter.consent import ConsentHistoryLine, consent_history
+from membership.services.staff import audit
 from membership.services.supporters import normalize_email
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
@@ -52,8 +61,16 @@ class SubscriberPage:
 
 
 def list_subscribers(
-    session: Session, filters: ListFilter, *, page: int = 1, per_page: int = 50
+    session: Session, filters: ListFilter, *, actor: StaffMember, page: int = 1, per_page: int = 50
 ) -> SubscriberPage:
+    """A page of the list for a staff member (audited: it shows addresses)."""
+    audit.record(
+        session,
+        actor,
+        "newsletter.listed",
+        target_type="newsletter",
+        details={"filters": _filter_details(filters), "page": page},
+    )
     total = session.scalar(_filtered(select(func.count()).select_from(Subscriber), filters)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -143,6 +160,34 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _filter_details(filters: ListFilter) -> dict[str, str]:
+    status = filters.status.value if filters.status is not None else ""
+    return {"query": filters.query, "status": status, "source": filters.source}
+
+
+def export_for_staff(session: Session, actor: StaffMember, filters: ListFilter) -> Iterator[str]:
+    """The export a staff member downloads: audited (flushed, for the caller to commit before
+    the first byte), then streamed."""
+    audit.record(
+        session,
+        actor,
+        "newsletter.exported",
+        target_type="newsletter",
+        details={"filters": _filter_details(filters)},
+    )
+    return export_csv(session, filters)
+
+
+def subscriber_record(
+    session: Session, actor: StaffMember, subscriber: Subscriber
+) -> list[ConsentHistoryLine]:
+    """One subscriber's consent history, for a staff member (audited)."""
+    audit.record(
+        session, actor, "subscriber.viewed", target_type="subscriber", target_id=subscriber.id
+    )
+    return consent_history(session, subscriber.id)
 
 
 def export_csv(
