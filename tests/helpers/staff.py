@@ -78,5 +78,10 @@ def staff_session_cookie(app: Flask, member: StaffMember, user_agent: str) -> di
     ):
         identifier = _create_identifier()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    value = serializer.dumps({**_server_session(app, member), "_id": identifier})
+    with app.app_context():
+        # The member may be a plain object with the id alone (its database session is gone).
+        account = db.session.get(StaffMember, member.id)
+        assert account is not None
+        values = _server_session(app, account)
+    value = serializer.dumps({**values, "_id": identifier})
     return {"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": value}
