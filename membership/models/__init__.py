@@ -24,6 +24,7 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus
+from membership.models.job import JobLease
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
@@ -38,6 +39,7 @@ from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
+    "JobLease",
     "AccountKind",
     "AccountSession",
     "PasswordFailure",
