@@ -36,7 +36,7 @@ from membership.models.newsletter import (
 )
 from membership.models.session import AccountSession, PasswordFailure
 from membership.models.staff import StaffMember, StaffRole
-from membership.models.supporter import Supporter
+from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
     "JobLease",
@@ -64,6 +64,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterCustomer",
     "Article",
     "ArticleStatus",
     "BannerStat",
