@@ -158,7 +158,9 @@ def _emails_to(session: Session, address: str | None) -> list[EmailMessage]:
 
 
 def _owned_rows(
-    session: Session, model: type[Donation | Subscription | SupporterCustomer | AccountSession], supporter: Supporter
+    session: Session,
+    model: type[Donation | Subscription | SupporterCustomer | AccountSession],
+    supporter: Supporter,
 ) -> list[Row]:
     """The rows of a table that point at this supporter, oldest first."""
     query = select(model).where(model.supporter_id == supporter.id).order_by(model.id)
