@@ -7,7 +7,7 @@ PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test install lint pytest pytest-postgres chromium deploy-tools node clean
+.PHONY: demo test install lint pytest pytest-postgres chromium deploy-tools java node clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent --ignore-scripts
 	@touch $@
 
 node: node_modules/.installed
@@ -38,13 +38,21 @@ deploy-tools:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx openssl >/dev/null; \
 	fi
 
+# The Nu HTML checker (npm vnu-jar) checks every page the browser tests visit; it runs on Java.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+		echo "Installing Debian's Java runtime for the Nu HTML checker"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-pytest: install node chromium deploy-tools
+pytest: install node chromium deploy-tools java
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 

@@ -5,24 +5,34 @@ One sign-in page serves supporters and staff. User ids say which kind of account
 which sign-in epoch they belong to: "supporter:<id>:<epoch>" or "staff:<id>:<epoch>". Raising an
 account's `login_epoch` ("sign out everywhere") makes every older session id stop loading. An id
 without the epoch part counts as epoch 0.
+
+Every signed-in browser also holds a server-side session id (`services.account_sessions`), checked
+on every request: signing out revokes it, so a copy of the cookie stops working too, and staff
+sessions end when idle or old. Staff cookies last as long as the browser (so Flask-Login's
+"strong" protection refuses them from another address or browser); supporters' for 31 days.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
+from membership.config import Config
 from membership.extensions import db, login_manager
-from membership.models import StaffMember, StaffRole, Supporter
+from membership.models import StaffMember, StaffRole, Supporter, utcnow
 from membership.models.base import LoginMixin
+from membership.services import account_sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
 
 
 def load_user(user_id: str) -> LoginMixin | None:
@@ -41,7 +51,34 @@ def load_user(user_id: str) -> LoginMixin | None:
         return None
     if account is None or not account.active or (account.login_epoch or 0) != epoch:
         return None
-    return account
+    return account if _session_is_live(account) else None
+
+
+SESSION_ID_KEY = "_sid"
+
+
+def _config() -> Config:
+    config = current_app.config["MEMBERSHIP"]
+    assert isinstance(config, Config)  # noqa: S101 (create_app put it there)
+    return config
+
+
+def _session_is_live(account: StaffMember | Supporter) -> bool:
+    """This browser's server-side session exists, is this account's, and has not ended."""
+    token = session.get(SESSION_ID_KEY)
+    if not isinstance(token, str):
+        return False
+    now = utcnow()
+    row = account_sessions.live_session(db.session(), token, account, config=_config(), now=now)
+    if row is None:
+        return False
+    if account_sessions.needs_touch(row, now):
+        try:
+            with db.engine.begin() as connection:
+                account_sessions.touch(connection, row.id, now)
+        except OperationalError:  # a busy database: the next request records the activity
+            logger.warning("could not record activity of session %s", row.id)
+    return True
 
 
 login_manager.user_loader(load_user)
@@ -58,14 +95,23 @@ def signed_in_supporter() -> Supporter | None:
 
 
 def start_session(account: StaffMember | Supporter) -> None:
-    """A fresh session for the signed-in account: nothing from before survives (rotation)."""
+    """A fresh session for the signed-in account: nothing from before survives (rotation). The
+    caller has committed the sign-in; the session row is committed here."""
     session.clear()
+    token = account_sessions.open_session(db.session(), account, config=_config(), now=utcnow())
+    db.session().commit()
     login_user(account)
-    session.permanent = True
+    session[SESSION_ID_KEY] = token
+    session.permanent = isinstance(account, Supporter)
 
 
 def end_session() -> None:
-    """Sign out this browser and forget everything its session held."""
+    """Sign out this browser: its server-side session is revoked (wherever copies of the cookie
+    are), and everything its cookie held is forgotten."""
+    token = session.get(SESSION_ID_KEY)
+    if isinstance(token, str):
+        account_sessions.revoke_session(db.session(), token, utcnow())
+        db.session().commit()
     logout_user()
     session.clear()
 

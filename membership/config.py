@@ -100,6 +100,10 @@ class Config:
     sign_in_link_minutes: int = 10
     sign_in_rate_limit_ip: str = "10 per minute;60 per hour"
     sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
+    sign_in_emails_per_hour: int = 5
+    sign_in_emails_per_day: int = 20
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
     supporter_banner_quiet_days: int = 60
     renewal_reminder_days: int = 14
     newsletter_name: str = "The Observatory Weekly"
@@ -178,8 +182,7 @@ class Config:
                         f"{name.upper()} is not set: it is required when APP_ENV=production. "
                         "Set it in the environment (see README.md, Configuration)."
                     )
-            if len(self.secret_key) < 32:
-                raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+            _check_secret_key(self.secret_key)
             if not self.ratelimit_storage_uri:
                 raise ConfigError(
                     "RATELIMIT_STORAGE_URI is not set: it is required when APP_ENV=production. "
@@ -223,6 +226,14 @@ class Config:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:
             raise ConfigError("SIGN_IN_LINK_MINUTES must be between 1 and 60")
+        if not 1 <= self.sign_in_emails_per_hour <= self.sign_in_emails_per_day:
+            raise ConfigError(
+                "SIGN_IN_EMAILS_PER_HOUR must be at least 1 and not above SIGN_IN_EMAILS_PER_DAY"
+            )
+        if not 1 <= self.staff_session_idle_minutes <= 24 * 60:
+            raise ConfigError("STAFF_SESSION_IDLE_MINUTES must be between 1 and 1440")
+        if not 1 <= self.staff_session_max_hours <= 7 * 24:
+            raise ConfigError("STAFF_SESSION_MAX_HOURS must be between 1 and 168")
         if self.supporter_banner_quiet_days < 0 or self.renewal_reminder_days < 1:
             raise ConfigError(
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"
@@ -266,6 +277,27 @@ class Config:
         config = type(self)(**current)
         config.validate()
         return config
+
+
+SECRET_KEY_MIN_BITS = 128
+HOW_TO_GENERATE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def _check_secret_key(key: str) -> None:
+    """Production keys sign sessions and links: refuse one an attacker could guess."""
+    from membership.secret_strength import estimated_bits
+
+    if len(key) < 32:
+        raise ConfigError(
+            "SECRET_KEY is too short: use at least 32 random characters (about 128 bits). "
+            f"Generate one with: {HOW_TO_GENERATE_A_KEY}"
+        )
+    bits = estimated_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        raise ConfigError(
+            f"SECRET_KEY is guessable: about {bits:.0f} bits estimated, at least "
+            f"{SECRET_KEY_MIN_BITS} bits needed. Generate a random one with: {HOW_TO_GENERATE_A_KEY}"
+        )
 
 
 def instance_path_from_env(environ: Mapping[str, str], package_dir: Path) -> Path:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
@@ -19,7 +29,7 @@ from membership.models import utcnow
 from membership.notices import Notice
 from membership.rate_limits import limits_must_hold
 from membership.services import sign_in as sign_in_service
-from membership.services.sign_in import SignInError
+from membership.services.sign_in import PasswordDelayed, SignInError, SignInLinksCapped
 from membership.services.supporters import normalize_email
 
 bp = Blueprint("sign_in", __name__)
@@ -39,7 +49,10 @@ def now() -> datetime:
     return utcnow()
 
 
-# Rate limits: per network (IP) and per address asked for, on every way of signing in.
+# Rate limits: per network (IP), and per address asked for *from that network*, on every way of
+# signing in: requests from elsewhere never lock a person out. Each route counts apart, so link
+# requests never block passwords. Past them: a cap on sign-in emails per address (the service),
+# and a progressive delay on wrong passwords per address (`services.password_delay`).
 
 
 def _ip_limit() -> str:
@@ -51,7 +64,8 @@ def _address_limit() -> str:
 
 
 def _address_key() -> str:
-    return "address:" + normalize_email(request.form.get("email", ""))[:254]
+    address = normalize_email(request.form.get("email", ""))[:254]
+    return f"address:{address}|ip:{request.remote_addr or ''}"
 
 
 limit_per_ip = limiter.limit(_ip_limit, methods=["POST"])
@@ -130,14 +144,18 @@ def _request_link() -> ResponseReturnValue:
     if not isinstance(nonce, str):
         nonce = sign_in_service.new_browser_nonce()
         session[NONCE_KEY] = nonce
-    sign_in_service.request_sign_in_link(
-        db.session(),
-        email=form.email.data,
-        browser_nonce=nonce,
-        next_path=form.next.data,
-        config=app_config(),
-        now=now(),
-    )
+    try:
+        sign_in_service.request_sign_in_link(
+            db.session(),
+            email=form.email.data,
+            browser_nonce=nonce,
+            next_path=form.next.data,
+            config=app_config(),
+            now=now(),
+        )
+    except SignInLinksCapped as capped:
+        db.session().rollback()
+        return _render_sign_in(form, status=429, notice=Notice.error(capped.message))
     db.session().commit()
     session[SENT_TO_KEY] = normalize_email(form.email.data)
     return redirect(url_for("sign_in.link_sent"), code=303)
@@ -163,10 +181,16 @@ def with_password() -> ResponseReturnValue:
         return _render_sign_in(password_form=form, status=400)
     try:
         account = sign_in_service.sign_in_with_password(
-            db.session(), email=form.email.data, password=form.password.data
+            db.session(), email=form.email.data, password=form.password.data, now=now()
         )
-    except SignInError as error:
+    except PasswordDelayed as delayed:
         db.session().rollback()
+        notice = Notice.error(delayed.message)
+        response = make_response(_render_sign_in(password_form=form, status=429, notice=notice))
+        response.headers["Retry-After"] = str(delayed.seconds)
+        return response
+    except SignInError as error:
+        db.session().commit()  # the wrong password is counted
         return _render_sign_in(password_form=form, status=400, notice=Notice.error(error.message))
     db.session().commit()
     return _signed_in(account, form.next.data)
@@ -223,7 +247,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
     account = signed_in_supporter() or signed_in_staff()
     if account is None:
         return redirect(url_for("sign_in.start"), code=303)
-    sign_in_service.sign_out_everywhere(db.session(), account)
+    sign_in_service.sign_out_everywhere(db.session(), account, now=now())
     db.session().commit()
     end_session()
     return redirect(url_for("sign_in.start", signed_out="everywhere"), code=303)

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from membership.forms import AmountLimits, check_email
+from membership.secret_strength import password_problem
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -89,8 +90,9 @@ class SetPasswordForm(FlaskForm):  # type: ignore[misc]
     confirm = PasswordField("The same password again", validators=[Length(max=200)])
 
     def validate_password(self, field: PasswordField) -> None:
-        if len(field.data or "") < 10:
-            raise ValidationError("Choose a password of at least 10 characters.")
+        problem = password_problem(field.data or "")
+        if problem is not None:
+            raise ValidationError(problem)
 
     def validate_confirm(self, field: PasswordField) -> None:
         if (field.data or "") != (self.password.data or ""):

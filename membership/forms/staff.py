@@ -45,6 +45,17 @@ GROUP_CHOICES = [SelectChoice(grouping, grouping.capitalize()) for grouping in G
 EXPORT_CHOICES = [SelectChoice(kind, label) for kind, label in EXPORTS.items()]
 
 
+# Reports cover these dates: outside them a local midnight may not exist as a UTC instant.
+FIRST_REPORT_DAY, LAST_REPORT_DAY = date(2000, 1, 1), date(2100, 1, 1)
+
+
+def _within_report_years(field: DateField) -> None:
+    if field.data and not FIRST_REPORT_DAY <= field.data <= LAST_REPORT_DAY:
+        raise ValidationError(
+            f"Choose a date between {FIRST_REPORT_DAY.isoformat()} and {LAST_REPORT_DAY.isoformat()}."
+        )
+
+
 class ReportForm(FlaskForm):  # type: ignore[misc]
     """The report's range and grouping, read from the query string (a GET form: no CSRF)."""
 
@@ -63,11 +74,13 @@ class ReportForm(FlaskForm):  # type: ignore[misc]
             return cls(data=data, formdata=None)
         return cls(args)
 
+    def validate_start(self, field: DateField) -> None:
+        _within_report_years(field)
+
     def validate_end(self, field: DateField) -> None:
+        _within_report_years(field)
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError("The end date is before the start date.")
-        if field.data and (field.data < date(2000, 1, 1) or field.data > date(2100, 1, 1)):
-            raise ValidationError("Choose a date between 2000 and 2100.")
 
     def report_request(self) -> ReportRequest:
         """What a valid form asks for."""

@@ -37,12 +37,15 @@ from membership.models.newsletter import (
     Subscriber,
     SubscriberStatus,
 )
+from membership.models.session import AccountSession, PasswordFailure
 from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
     "JobLease",
     "AccountKind",
+    "AccountSession",
+    "PasswordFailure",
     "SignInToken",
     "ConsentEvent",
     "ConsentKind",

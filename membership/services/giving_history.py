@@ -3,8 +3,6 @@ yearly statements (page and CSV), and whether they count as a current supporter.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from membership.csv_export import csv_text
 from membership.formatting import decimal_amount
 from membership.frequency import frequency_of, frequency_words
 from membership.models import (
@@ -190,15 +189,13 @@ def yearly_statement(
 
 
 def statement_csv(statement: Statement, *, zone: ZoneInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[str]] = [
         ["date", "receipt_number", "kind", "status", "gift", "fee_covered", "refunded",
          "counted", "currency"]
-    )  # fmt: skip
+    ]  # fmt: skip
     for line in statement.lines:
         d = line.donation
-        writer.writerow(
+        rows.append(
             [
                 d.paid_at.astimezone(zone).date().isoformat(),
                 d.receipt_number or "",
@@ -212,11 +209,11 @@ def statement_csv(statement: Statement, *, zone: ZoneInfo) -> str:
             ]
         )
     for currency, t in sorted(statement.totals.items()):
-        writer.writerow(
+        rows.append(
             ["total", "", "", "", decimal_amount(t.gift, currency), decimal_amount(t.fee, currency),
              decimal_amount(t.refunded, currency), decimal_amount(t.net, currency), currency.upper()]
         )  # fmt: skip
-    return out.getvalue()
+    return csv_text(rows)
 
 
 # The banner

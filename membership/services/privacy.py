@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from membership.models import (
+    AccountSession,
     Base,
     Donation,
     DonationIntent,
     EmailMessage,
+    PasswordFailure,
     SignInToken,
     StripeEvent,
     Subscription,
@@ -30,6 +32,7 @@ from membership.models import (
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
+from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import payment_provider_calls
 from membership.services.supporters import customer_ids
 
@@ -155,7 +158,9 @@ def _emails_to(session: Session, address: str | None) -> list[EmailMessage]:
 
 
 def _owned_rows(
-    session: Session, model: type[Donation | Subscription | SupporterCustomer], supporter: Supporter
+    session: Session,
+    model: type[Donation | Subscription | SupporterCustomer | AccountSession],
+    supporter: Supporter,
 ) -> list[Row]:
     """The rows of a table that point at this supporter, oldest first."""
     query = select(model).where(model.supporter_id == supporter.id).order_by(model.id)
@@ -185,6 +190,13 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
         ],
         "stripe_event": [row_dict(e) for e in _events_about(session, supporter)],
         "supporter_customer": _owned_rows(session, SupporterCustomer, supporter),
+        "account_session": _owned_rows(session, AccountSession, supporter),
+        "password_failure": [
+            row_dict(f)
+            for f in session.scalars(
+                select(PasswordFailure).where(PasswordFailure.email == (supporter.email or ""))
+            )
+        ],
     }
     for extension in _EXTENSIONS:
         for name, rows in extension.exporter(session, supporter).items():
@@ -287,6 +299,11 @@ def delete_account(
             .execution_options(synchronize_session=False)
         )
     session.execute(
+        delete(PasswordFailure)
+        .where(PasswordFailure.email == (address or ""))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
         delete(SignInToken)
         .where(or_(SignInToken.supporter_id == supporter.id, SignInToken.email == (address or "")))
         .execution_options(synchronize_session=False)
@@ -301,6 +318,7 @@ def delete_account(
     supporter.receipt_emails = False
     supporter.renewal_reminders = False
     supporter.login_epoch = (supporter.login_epoch or 0) + 1
+    revoke_all_sessions(session, supporter, now)
     session.flush()
 
 

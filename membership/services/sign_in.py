@@ -4,10 +4,11 @@ ending every session of an account ("sign out everywhere")."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -26,6 +27,9 @@ from membership.models import (
     StaffMember,
     Supporter,
 )
+from membership.secret_strength import password_problem
+from membership.services import password_delay
+from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import ServiceError
 from membership.services.outbox import queue_email
 from membership.services.sql import insert_or_ignore
@@ -39,6 +43,30 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 class SignInError(ServiceError):
     """Signing in (or setting a password) cannot go ahead; the message is for the person."""
+
+
+class PasswordDelayed(SignInError):
+    """Too many wrong passwords for this address lately: wait, or use an emailed link."""
+
+    def __init__(self, wait: timedelta) -> None:
+        self.seconds = max(1, math.ceil(wait.total_seconds()))
+        super().__init__(
+            "There have been several wrong passwords for this address, so password sign-in for "
+            f"it is paused for {self.seconds} seconds. An emailed link signs you in now."
+        )
+
+
+class SignInLinksCapped(SignInError):
+    """This address got as many sign-in emails as it may for now. The same is said for every
+    address (unknown ones get links too), so it reveals nothing."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            "We've already emailed several sign-in links to this address recently, so we won't "
+            f"send another before {until:%H:%M} UTC on {until:%d %B}. Use the newest link in "
+            "that inbox (check the spam folder too), or sign in with your password below."
+        )
 
 
 class SignInLinkInvalid(SignInError):
@@ -108,6 +136,7 @@ def request_sign_in_link(
     too: its supporter row is created when the link is used, once the address is proven.
     """
     address = normalize_email(email)
+    _refuse_past_the_email_cap(session, address, config, now)
     staff = _active_staff(session, address)
     supporter = None if staff is not None else _supporter_by_email(session, address)
     token = secrets.token_urlsafe(32)
@@ -130,6 +159,26 @@ def request_sign_in_link(
         dedupe_key=f"sign_in:{row.id}",
         now=now,
     )
+
+
+def _refuse_past_the_email_cap(
+    session: Session, address: str, config: Config, now: datetime
+) -> None:
+    """However many networks ask, an address gets at most so many sign-in emails an hour and a
+    day (each link request from one network is limited apart, by the rate limiter)."""
+    for window, cap in (
+        (timedelta(hours=1), config.sign_in_emails_per_hour),
+        (timedelta(days=1), config.sign_in_emails_per_day),
+    ):
+        sent = session.scalars(
+            select(SignInToken.created_at)
+            .where(SignInToken.email == address, SignInToken.created_at > now - window)
+            .order_by(SignInToken.created_at.desc())
+            .limit(cap)
+        ).all()
+        if len(sent) >= cap:
+            # The oldest of the last `cap` emails leaves the window first.
+            raise SignInLinksCapped(until=sent[-1] + window)
 
 
 @dataclass(frozen=True)
@@ -254,10 +303,15 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-def sign_in_with_password(session: Session, *, email: str, password: str) -> Account:
+def sign_in_with_password(session: Session, *, email: str, password: str, now: datetime) -> Account:
     """The account whose password this is; one message for every failure, and an argon2
-    verification even for unknown addresses so the timing says nothing either."""
+    verification even for unknown addresses so the timing says nothing either. Wrong passwords
+    are counted per address (flushed: the caller commits them even when refusing), and past a
+    few of them the next try waits (PasswordDelayed)."""
     address = normalize_email(email)
+    wait = password_delay.wait_before_next_try(session, address, now)
+    if wait is not None:
+        raise PasswordDelayed(wait)
     account: Account | None = _active_staff(session, address)
     if account is None:
         supporter = _supporter_by_email(session, address)
@@ -269,21 +323,25 @@ def sign_in_with_password(session: Session, *, email: str, password: str) -> Acc
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok or account is None or stored is None:
+        password_delay.record_failure(session, address, now)
+        session.flush()
         raise SignInError(
             "That email address and password don't match. You can always sign in with an "
             "emailed link instead."
         )
+    password_delay.clear_failures(session, address)
     if _hasher.check_needs_rehash(stored):
         account.password_hash = _hasher.hash(password)
     if isinstance(account, Supporter):
-        account.last_sign_in_at = datetime.now(UTC)
+        account.last_sign_in_at = now
     session.flush()
     return account
 
 
 def set_password(session: Session, supporter: Supporter, password: str) -> None:
-    if not 10 <= len(password) <= 200:
-        raise SignInError("Choose a password of at least 10 characters.")
+    problem = password_problem(password)
+    if problem is not None:
+        raise SignInError(problem)
     supporter.password_hash = _hasher.hash(password)
     session.flush()
 
@@ -296,7 +354,9 @@ def remove_password(session: Session, supporter: Supporter) -> None:
 # Sessions
 
 
-def sign_out_everywhere(session: Session, account: Account) -> None:
-    """Every session signed in before now stops working (the user loader checks the epoch)."""
+def sign_out_everywhere(session: Session, account: Account, *, now: datetime) -> None:
+    """Every session signed in before now stops working: each is revoked on the server, and the
+    epoch in the signed-in id moves on as well."""
     account.login_epoch = (account.login_epoch or 0) + 1
+    revoke_all_sessions(session, account, now)
     session.flush()

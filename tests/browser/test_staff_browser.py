@@ -67,7 +67,7 @@ def test_staff_member_answers_the_questions_in_a_browser(
     page.wait_for_url("**group=week**")
     assert page.locator("#money-table tbody tr").count() > 40
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download money by period (CSV)").click()
+        page.get_by_role("button", name="Download money by period (CSV)").click()
     assert download.value.suggested_filename.startswith("money-")
     page.get_by_role("link", name="Supporters").click()
     page.get_by_label("Email or name").fill("reader1")

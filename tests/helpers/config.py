@@ -6,7 +6,8 @@ from pathlib import Path
 
 from membership.config import Config
 
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+# Random enough for production checks (`secrets.token_urlsafe(48)`), fixed so runs repeat.
+TEST_SECRET = "tS7_kq2ZpVn9XwLc4RbHm8Gy-EfJ3uDa6KoTi1NzQxMs5vWeYh0CjPrBgUlAd_FO"
 WEBHOOK_SECRET = "whsec_test_membership_suite"
 
 

@@ -1,18 +1,24 @@
-"""Signing staff in for tests. The one place that knows how: adapt it when the real sign-in lands.
+"""Signing staff (and supporters) in for tests without the emailed link: the session the real
+sign-in leaves behind, made directly.
 
-Flask-Login runs with session protection "strong": a session is only accepted with the `_id`
-identifier of the browser it was made for (a hash of remote address and User-Agent), so the
-helpers compute it for the client that will use the session.
+A signed-in session is a server-side session row (`services.account_sessions`) whose id is in
+the cookie, next to Flask-Login's user id. Flask-Login runs with session protection "strong": a
+session is only accepted with the `_id` identifier of the browser it was made for (a hash of
+remote address and User-Agent), so the helpers compute it for the client that will use it.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
+from membership.auth import SESSION_ID_KEY
 from membership.extensions import db
-from membership.models import StaffMember, StaffRole
+from membership.models import StaffMember, StaffRole, Supporter
+from membership.services.account_sessions import open_session
 from membership.services.staff.accounts import create_or_update_staff
 
 
@@ -39,18 +45,29 @@ def _identifier(client: FlaskClient) -> str:
 
 def sign_in_staff(client: FlaskClient, member: StaffMember) -> None:
     """Make `client` a signed-in session of `member`."""
-    _sign_in(client, f"staff:{member.id}")
+    _sign_in(client, member)
 
 
 def sign_in_supporter(client: FlaskClient, supporter_id: int) -> None:
-    _sign_in(client, f"supporter:{supporter_id}")
+    supporter = db.session.get(Supporter, supporter_id)
+    assert supporter is not None
+    _sign_in(client, supporter)
 
 
-def _sign_in(client: FlaskClient, user_id: str) -> None:
+def _server_session(app: Flask, account: StaffMember | Supporter) -> dict[str, object]:
+    """What the cookie of a new signed-in session of `account` holds, bar the browser's `_id`."""
+    token = open_session(
+        db.session(), account, config=app.config["MEMBERSHIP"], now=datetime.now(UTC)
+    )
+    db.session.commit()
+    return {"_user_id": account.get_id(), "_fresh": True, SESSION_ID_KEY: token}
+
+
+def _sign_in(client: FlaskClient, account: StaffMember | Supporter) -> None:
+    values = _server_session(client.application, account)
     identifier = _identifier(client)
     with client.session_transaction() as session:
-        session["_user_id"] = user_id
-        session["_fresh"] = True
+        session.update(values)
         session["_id"] = identifier
 
 
@@ -61,5 +78,10 @@ def staff_session_cookie(app: Flask, member: StaffMember, user_agent: str) -> di
     ):
         identifier = _create_identifier()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    value = serializer.dumps({"_user_id": f"staff:{member.id}", "_fresh": True, "_id": identifier})
+    with app.app_context():
+        # The member may be a plain object with the id alone (its database session is gone).
+        account = db.session.get(StaffMember, member.id)
+        assert account is not None
+        values = _server_session(app, account)
+    value = serializer.dumps({**values, "_id": identifier})
     return {"name": app.config.get("SESSION_COOKIE_NAME", "session"), "value": value}

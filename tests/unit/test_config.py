@@ -8,9 +8,11 @@ import pytest
 from membership import create_app
 from membership.config import Config, ConfigError
 
+# A key as `secrets.token_urlsafe(48)` makes one (fixed here, so the tests repeat).
+STRONG_KEY = "Qm3vX9kTz_Lr8pWc2NbHy5Ga-JeU7sDf4KoVi1ZtRxMq6wEnYh0CjAuBgPlSd_TI"
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": STRONG_KEY,
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
@@ -51,6 +53,37 @@ def test_create_app_fails_fast_naming_the_variable(tmp_path: Path) -> None:
 def test_short_secret_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="too short"):
         Config.from_env({**PRODUCTION, "SECRET_KEY": "short"}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "a" * 32,  # the reproduction: 32 times `a` started fine
+        "x" * 64,
+        "password" * 5,
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "correct-horse-battery-staple-newsroom-2026",
+    ],
+)
+def test_low_entropy_secret_key_is_refused_with_how_to_make_one(
+    tmp_path: Path, weak_key: str
+) -> None:
+    """Finding 5: a long but guessable SECRET_KEY is refused in production, and the message says
+    how to generate a good one."""
+    with pytest.raises(ConfigError) as refused:
+        Config.from_env({**PRODUCTION, "SECRET_KEY": weak_key}, tmp_path)
+    message = str(refused.value)
+    assert "SECRET_KEY" in message
+    assert "128 bits" in message
+    assert "secrets.token_urlsafe" in message
+
+
+def test_a_generated_secret_key_is_accepted(tmp_path: Path) -> None:
+    import secrets
+
+    for _ in range(3):
+        key = secrets.token_urlsafe(48)
+        assert Config.from_env({**PRODUCTION, "SECRET_KEY": key}, tmp_path).secret_key == key
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:

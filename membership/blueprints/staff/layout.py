@@ -3,11 +3,23 @@ end of a POST, CSV downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from membership.auth import signed_in_staff, staff_may
@@ -45,6 +57,35 @@ def local_today() -> date:
 def requested_range(form_class: type[RangeForm]) -> RangeForm:
     """The report range asked for in the query string (not validated yet)."""
     return form_class.from_query(request.args, local_today())
+
+
+def cross_site_request() -> bool:
+    """Whether a link on another site (or a sibling subdomain) started this request: browsers say
+    so in Sec-Fetch-Site; older ones give away the Referer's origin."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    referer = request.headers.get("Referer")
+    if not referer:
+        return False
+    parts = urlsplit(referer)
+    return f"{parts.scheme}://{parts.netloc}/" != request.host_url
+
+
+def opened_from_this_site(view: Callable[..., ResponseReturnValue]) -> Callable[..., Any]:
+    """For pages showing personal data, whose every view is audited: opened from a link on
+    another site, they show a button instead (no data, no audit entry), so nobody can make staff
+    write audit entries, or load personal data into a page, from elsewhere."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if cross_site_request():
+            return render_template(
+                "staff/open_from_elsewhere.html", url=request.full_path.rstrip("?")
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def require_confirmation() -> None:

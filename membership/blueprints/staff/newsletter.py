@@ -14,6 +14,7 @@ from membership.blueprints.staff.layout import (
     EDITOR,
     commit_and_redirect,
     csv_download,
+    opened_from_this_site,
     require_confirmation,
 )
 from membership.extensions import db
@@ -28,12 +29,12 @@ from membership.models import NewsletterIssue, Subscriber, SubscriberStatus
 from membership.services.newsletter import issues as issues_service
 from membership.services.newsletter import list_admin as list_service
 from membership.services.newsletter import list_import, subscriptions
-from membership.services.newsletter.consent import consent_history
 from membership.services.newsletter.send_job import send_issue_job
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+FILTER_ARGS = ("q", "status", "source")
 
 
 def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
@@ -49,6 +50,7 @@ def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
 
 @bp.get("")
 @staff_required(EDITOR)
+@opened_from_this_site
 def index() -> ResponseReturnValue:
     session = db.session()
     form = SubscriberFilterForm(request.args)
@@ -58,8 +60,12 @@ def index() -> ResponseReturnValue:
     form.validate()
     filters = _filters(form)
     page = list_service.list_subscribers(
-        session, filters, page=request.args.get("page", default=1, type=int) or 1
+        session,
+        filters,
+        actor=acting_member(),
+        page=request.args.get("page", default=1, type=int) or 1,
     )
+    session.commit()  # the audit entry for listing addresses
     growth = list_service.growth_by_month(session)
     return render_template(
         "staff/newsletter/index.html",
@@ -69,26 +75,32 @@ def index() -> ResponseReturnValue:
         growth=growth,
         growth_max=max([1, *(max(m.joined, m.left) for m in growth)]),
         filters=filters,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        # Only the filters go into the page's links: url_for takes no unknown arguments.
+        args={k: v for k, v in request.args.items() if k in FILTER_ARGS},
     )
 
 
-@bp.get("/export.csv")
+@bp.post("/export.csv")
 @staff_required(EDITOR)
 def export() -> Response:
-    filters = _filters(SubscriberFilterForm(request.args))
-    chunks = list_service.export_csv(db.session(), filters)
+    """A POST with the page's CSRF token: a link on another site cannot start (and audit) it."""
+    filters = _filters(SubscriberFilterForm(request.form))
+    chunks = list_service.export_for_staff(db.session(), acting_member(), filters)
+    db.session().commit()  # the audit entry, before the first byte
     return csv_download(chunks, "newsletter-subscribers.csv")
 
 
 @bp.get("/subscribers/<int:subscriber_id>")
 @staff_required(EDITOR)
+@opened_from_this_site
 def subscriber(subscriber_id: int) -> ResponseReturnValue:
     found = db.get_or_404(Subscriber, subscriber_id)
+    history = list_service.subscriber_record(db.session(), acting_member(), found)
+    db.session().commit()  # the audit entry for viewing personal data
     return render_template(
         "staff/newsletter/subscriber.html",
         subscriber=found,
-        history=consent_history(db.session(), found.id),
+        history=history,
         form=ConfirmForm(),
     )
 
@@ -268,7 +280,7 @@ def send(issue_id: int) -> ResponseReturnValue:
         return _issue_page(issue, send_form=form, status=400)
     session = db.session()
     try:
-        send_issue_job(session, app_config(), issue, commit=session.commit)
+        send_issue_job(session, app_config(), issue, commit=session.commit, actor=acting_member())
     except issues_service.IssueError as error:
         session.rollback()
         return _issue_page(db.get_or_404(NewsletterIssue, issue_id), notice=str(error), status=409)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from membership import charts
 from membership.auth import staff_required
 from membership.blueprints import app_config
 from membership.blueprints.staff.gate import acting_member
-from membership.blueprints.staff.layout import FINANCE, csv_download, requested_range
+from membership.blueprints.staff.layout import FINANCE, csv_download, local_today, requested_range
 from membership.csv_export import csv_chunks
 from membership.extensions import db
 from membership.forms.staff import ExportForm, ReportForm
@@ -43,10 +43,11 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.get("/reports.csv")
+@bp.post("/reports.csv")
 @staff_required(FINANCE)
 def export() -> ResponseReturnValue:
-    form = requested_range(ExportForm)
+    """A POST with the page's CSRF token: a link on another site cannot start (and audit) it."""
+    form = ExportForm.from_query(request.form, local_today())
     if not form.validate():
         messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
         return _cannot_export(messages)

@@ -12,6 +12,7 @@ from membership.blueprints.staff.gate import acting_member
 from membership.blueprints.staff.layout import (
     FINANCE,
     commit_and_redirect,
+    opened_from_this_site,
     require_confirmation,
 )
 from membership.extensions import db, payments
@@ -42,16 +43,19 @@ def _donation_or_404(supporter_id: int, donation_id: int) -> Donation:
 
 @bp.get("/supporters")
 @staff_required(FINANCE)
+@opened_from_this_site
 def index() -> ResponseReturnValue:
     form = SearchForm(request.args)
     if not form.validate():
         return render_template("staff/supporters.html", form=form, rows=[]), 400
-    rows = search_supporters(db.session(), form.q.data or "")
+    rows = search_supporters(db.session(), acting_member(), form.q.data or "")
+    db.session().commit()  # the audit entry for listing people
     return render_template("staff/supporters.html", form=form, rows=rows)
 
 
 @bp.get("/supporters/<int:supporter_id>")
 @staff_required(FINANCE)
+@opened_from_this_site
 def show(supporter_id: int) -> ResponseReturnValue:
     supporter = db.get_or_404(Supporter, supporter_id)
     record = supporter_record(db.session(), supporter, acting_member())

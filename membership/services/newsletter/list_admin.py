@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,8 +10,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from membership.csv_export import csv_chunks
 from membership.dates import first_of_month
-from membership.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, utcnow
+from membership.models import (
+    ConsentEvent,
+    ConsentKind,
+    StaffMember,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
+from membership.services.newsletter.consent import ConsentHistoryLine, consent_history
+from membership.services.staff import audit
 from membership.services.supporters import normalize_email
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
@@ -53,8 +61,16 @@ class SubscriberPage:
 
 
 def list_subscribers(
-    session: Session, filters: ListFilter, *, page: int = 1, per_page: int = 50
+    session: Session, filters: ListFilter, *, actor: StaffMember, page: int = 1, per_page: int = 50
 ) -> SubscriberPage:
+    """A page of the list for a staff member (audited: it shows addresses)."""
+    audit.record(
+        session,
+        actor,
+        "newsletter.listed",
+        target_type="newsletter",
+        details={"filters": _filter_details(filters), "page": page},
+    )
     total = session.scalar(_filtered(select(func.count()).select_from(Subscriber), filters)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
@@ -143,21 +159,47 @@ EXPORT_COLUMNS = (
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    # A spreadsheet runs a cell that starts like a formula; a leading quote keeps it text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _filter_details(filters: ListFilter) -> dict[str, str]:
+    status = filters.status.value if filters.status is not None else ""
+    return {"query": filters.query, "status": status, "source": filters.source}
+
+
+def export_for_staff(session: Session, actor: StaffMember, filters: ListFilter) -> Iterator[str]:
+    """The export a staff member downloads: audited (flushed, for the caller to commit before
+    the first byte), then streamed."""
+    audit.record(
+        session,
+        actor,
+        "newsletter.exported",
+        target_type="newsletter",
+        details={"filters": _filter_details(filters)},
+    )
+    return export_csv(session, filters)
+
+
+def subscriber_record(
+    session: Session, actor: StaffMember, subscriber: Subscriber
+) -> list[ConsentHistoryLine]:
+    """One subscriber's consent history, for a staff member (audited)."""
+    audit.record(
+        session, actor, "subscriber.viewed", target_type="subscriber", target_id=subscriber.id
+    )
+    return consent_history(session, subscriber.id)
 
 
 def export_csv(
     session: Session, filters: ListFilter = ListFilter(), *, batch: int = 1000
 ) -> Iterator[str]:
-    """The list as CSV, one chunk per batch of rows: memory stays flat however long the list."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    yield buffer.getvalue()
+    """The list as CSV, streamed a row at a time from batches of rows: memory stays flat however
+    long the list."""
+    return csv_chunks(_export_rows(session, filters, batch))
+
+
+def _export_rows(session: Session, filters: ListFilter, batch: int) -> Iterator[list[str]]:
+    yield list(EXPORT_COLUMNS)
     after = 0
     while True:
         rows = session.execute(
@@ -180,20 +222,15 @@ def export_csv(
         ).all()
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
         for _, email, status, source, created, confirmed, unsubscribed, supporter in rows:
-            writer.writerow(
-                [
-                    _cell(email),
-                    status.value,
-                    _cell(source),
-                    _cell(created),
-                    _cell(confirmed),
-                    _cell(unsubscribed),
-                    _cell(supporter),
-                ]
-            )
-        yield buffer.getvalue()
+            yield [
+                _cell(email),
+                status.value,
+                _cell(source),
+                _cell(created),
+                _cell(confirmed),
+                _cell(unsubscribed),
+                _cell(supporter),
+            ]
         # Plain rows, not ORM objects: nothing accumulates in the session between batches.
         after = rows[-1][0]

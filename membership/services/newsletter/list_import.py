@@ -15,6 +15,7 @@ from membership.addresses import address_problem
 from membership.models import (
     ConsentEvent,
     ConsentKind,
+    StaffMember,
     Subscriber,
     SubscriberStatus,
     Supporter,
@@ -22,6 +23,7 @@ from membership.models import (
 )
 from membership.services.errors import ServiceError
 from membership.services.sql import dialect_insert
+from membership.services.staff import audit
 from membership.services.supporters import normalize_email
 
 EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "emailaddress"}
@@ -212,5 +214,14 @@ def import_subscribers(
         )
         report.imported += len(ids)
     report.applied = True
+    actor = session.get(StaffMember, staff_member_id) if staff_member_id is not None else None
+    if actor is not None:
+        audit.record(
+            session,
+            actor,
+            "newsletter.imported",
+            target_type="newsletter",
+            details={"source": source[:120], "basis": basis, "imported": report.imported},
+        )
     session.flush()
     return report

@@ -21,6 +21,7 @@ from membership.models import (
     IssueDelivery,
     IssueStatus,
     NewsletterIssue,
+    StaffMember,
     Subscriber,
     SubscriberStatus,
     utcnow,
@@ -29,6 +30,7 @@ from membership.services.newsletter.issues import IssueError, recipient_count
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.outbox import queue_checked_emails
 from membership.services.sql import dialect_insert
+from membership.services.staff import audit
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def send_issue_job(
     issue: NewsletterIssue,
     *,
     commit: Callable[[], None],
+    actor: StaffMember | None = None,
     batch_size: int | None = None,
     now: datetime | None = None,
 ) -> SendReport:
@@ -70,6 +73,16 @@ def send_issue_job(
     when = now or utcnow()
     size = batch_size or config.newsletter_send_batch
     start_sending(session, issue, now=when)
+    if actor is not None:
+        audit.record(
+            session,
+            actor,
+            "newsletter.sent",
+            target_type="newsletter_issue",
+            target_id=issue.id,
+            details={"subject": issue.subject},
+            now=when,
+        )
     commit()
     template = issue_email(config, issue)
     signer = UnsubscribeSigner(config)

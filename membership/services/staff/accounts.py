@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from membership.addresses import is_mailable
-from membership.models import StaffMember, StaffRole
+from membership.models import StaffMember, StaffRole, utcnow
+from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import ServiceError
 from membership.services.staff import audit
 
@@ -33,6 +34,8 @@ def create_or_update_staff(
     if member is None:
         member = StaffMember(email=address, role=staff_role, name=name)
         session.add(member)
+    elif member.role is not staff_role or not member.active:
+        revoke_all_sessions(session, member, utcnow())
     member.role = staff_role
     if name:
         member.name = name
@@ -107,6 +110,8 @@ def change_staff(
             details={"email": member.email, "from": member.role.value, "to": new_role.value},
         )
         member.role = new_role
+        # Sessions carry no role, but a person whose access changed signs in again, knowingly.
+        revoke_all_sessions(session, member, utcnow())
     if member.active != active:
         audit.record(
             session,
@@ -117,5 +122,6 @@ def change_staff(
             details={"email": member.email},
         )
         member.active = active
+        revoke_all_sessions(session, member, utcnow())
     session.flush()
     return member

@@ -38,10 +38,15 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_supporters(session: Session, query: str) -> list[tuple[Supporter, int, int]]:
+def search_supporters(
+    session: Session, actor: StaffMember, query: str
+) -> list[tuple[Supporter, int, int]]:
     """Supporters whose email or name contains `query` (case-insensitive), with their number of
-    gifts and total given; newest first, at most SEARCH_LIMIT."""
+    gifts and total given; newest first, at most SEARCH_LIMIT. Audited: it lists people."""
     text = query.strip().lower()
+    audit.record(
+        session, actor, "supporters.searched", target_type="supporter", details={"query": text}
+    )
     totals = (
         select(
             Donation.supporter_id.label("sid"),

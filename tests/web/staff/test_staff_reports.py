@@ -22,6 +22,7 @@ import pytest
 import time_machine
 from flask import Flask
 
+from helpers.exports import export_report_query
 from helpers.factories import make_article, make_variant
 from helpers.staff import make_staff, sign_in_staff
 from membership.extensions import db
@@ -562,7 +563,7 @@ def test_csv_matches_the_page(ny_client: Any, report: str, table: str) -> None:
     query = "start=2026-01-01&end=2026-03-31&group=month"
     with time_machine.travel(NOW, tick=False):
         page = ny_client.get(f"/staff/reports?{query}")
-        download = ny_client.get(f"/staff/reports.csv?{query}&report={report}")
+        download = export_report_query(ny_client, f"{query}&report={report}")
     assert page.status_code == 200 and download.status_code == 200
     assert download.mimetype == "text/csv"
     page_rows = tables_of(page.get_data(as_text=True))[table]
@@ -589,9 +590,7 @@ def test_cohort_csv_and_page_agree(ny_client: Any) -> None:
     query = "start=2026-01-01&end=2026-03-31&group=month"
     with time_machine.travel(NOW, tick=False):
         page = tables_of(ny_client.get(f"/staff/reports?{query}").get_data(as_text=True))
-        download = ny_client.get(f"/staff/reports.csv?{query}&report=cohorts").get_data(
-            as_text=True
-        )
+        download = export_report_query(ny_client, f"{query}&report=cohorts").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(download)))
     assert rows == [
         ["Cohort", "Supporters", "Month 0", "Month 1", "Month 2"],
@@ -604,8 +603,8 @@ def test_cohort_csv_and_page_agree(ny_client: Any) -> None:
 
 def test_donation_export_lists_every_payment_of_the_range(ny_client: Any) -> None:
     with time_machine.travel(NOW, tick=False):
-        response = ny_client.get(
-            "/staff/reports.csv?report=donations&start=2026-01-01&end=2026-03-31&group=month"
+        response = export_report_query(
+            ny_client, "report=donations&start=2026-01-01&end=2026-03-31&group=month"
         )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     # All 22 payments of the quarter in local time, the failed one included (it has a status).
@@ -638,8 +637,8 @@ def test_zero_decimal_currency_is_exported_in_whole_units(app_factory: Any, book
         rows = list(
             csv.reader(
                 io.StringIO(
-                    client.get(
-                        "/staff/reports.csv?report=money&start=2026-01-01&end=2026-03-31&group=month"
+                    export_report_query(
+                        client, "report=money&start=2026-01-01&end=2026-03-31&group=month"
                     ).get_data(as_text=True)
                 )
             )
@@ -664,11 +663,11 @@ def test_bad_report_queries_get_a_clear_400(ny_client: Any, query: str) -> None:
     page = ny_client.get(f"/staff/reports?{query}")
     assert page.status_code == 400
     assert 'class="error"' in page.get_data(as_text=True)
-    download = ny_client.get(f"/staff/reports.csv?{query}&report=money")
+    download = export_report_query(ny_client, f"{query}&report=money")
     assert download.status_code == 400
     assert download.get_data(as_text=True).startswith("Cannot export")
     assert (
-        ny_client.get("/staff/reports.csv?start=2026-01-01&end=2026-01-02&report=x").status_code
+        export_report_query(ny_client, "start=2026-01-01&end=2026-01-02&report=x").status_code
         == 400
     )
 
