@@ -1,7 +1,7 @@
 """sessions: signed-in sessions kept on the server, password failures per address
 
 Revision ID: 0010_sessions
-Revises: 0007_customers_currency
+Revises: 0008_refunds_disputes
 Create Date: 2026-12-02 01:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0010_sessions"
-down_revision = "0007_customers_currency"
+down_revision = "0008_refunds_disputes"
 branch_labels = None
 depends_on = None
 
