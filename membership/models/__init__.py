@@ -24,6 +24,12 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus
+from membership.models.lifecycle import (
+    FailedRenewal,
+    LifecycleMessage,
+    LifecycleOptOut,
+    LifecycleSetting,
+)
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
@@ -66,6 +72,10 @@ __all__ = [
     "Base",
     "EmailMessage",
     "EmailStatus",
+    "FailedRenewal",
+    "LifecycleMessage",
+    "LifecycleOptOut",
+    "LifecycleSetting",
     "Frequency",
     "StaffMember",
     "StaffRole",
