@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
         donate,
         gifts,
         health,
+        lifecycle,
         newsletter,
         sign_in,
         staff,
@@ -79,6 +80,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
+    app.register_blueprint(lifecycle.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)

@@ -1,4 +1,4 @@
-"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter."""
+"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ outbox_cli = AppGroup("outbox", help="Queued email.")
 reminders_cli = AppGroup("reminders", help="Reminders to supporters.")
 accounts_cli = AppGroup("accounts", help="Supporter accounts.")
 newsletter_cli = AppGroup("newsletter", help="The newsletter list and its issues.")
+lifecycle_cli = AppGroup("lifecycle", help="Lifecycle email: welcome, asks, dunning, statements.")
 
 
 @demo_cli.command("seed")
@@ -272,6 +273,19 @@ def reminders_send() -> None:
     click.echo(f"{queued} renewal reminder(s) queued.")
 
 
+@lifecycle_cli.command("run")
+def lifecycle_run() -> None:
+    """Queue every lifecycle email due now (run daily or hourly; nothing is sent twice)."""
+    from membership.services.lifecycle.run import card_expiry_from, run
+
+    config = current_app.config["MEMBERSHIP"]
+    summary = run(
+        db.session(), utcnow(), config=config, card_expiry=card_expiry_from(payments.gateway)
+    )
+    db.session().commit()
+    click.echo(", ".join(f"{kind}: {count}" for kind, count in summary.items()) + " queued.")
+
+
 @accounts_cli.command("purge-links")
 def accounts_purge_links() -> None:
     """Blank expired sign-in links in sent mail and drop old link records (run daily)."""
@@ -293,5 +307,6 @@ def register(app: Flask) -> None:
         reminders_cli,
         accounts_cli,
         newsletter_cli,
+        lifecycle_cli,
     ):
         app.cli.add_command(group)

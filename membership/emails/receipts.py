@@ -1,14 +1,13 @@
-"""Money emails to supporters: the receipt for each payment, and a failed renewal."""
+"""Money emails to supporters: the receipt for each payment (a failed renewal is the dunning
+sequence's, in `emails.lifecycle`)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from membership.config import Config
 from membership.emails.render import ComposedEmail, compose_email
 from membership.formatting import format_date, format_money
-from membership.frequency import FREQUENCY_OF, frequency_words
-from membership.models import Donation, Frequency, Subscription
+from membership.frequency import frequency_words
+from membership.models import Donation, Frequency
 
 
 def receipt_email(
@@ -27,28 +26,6 @@ def receipt_email(
         date=format_date(donation.paid_at, config.zone),
         frequency=frequency_words(frequency).gift,
         account_url=account_url(config),
-    )
-
-
-def payment_failed_email(
-    config: Config,
-    subscription: Subscription,
-    *,
-    to: str,
-    fix_url: str,
-    next_attempt: datetime | None,
-) -> ComposedEmail:
-    """The bank declined a renewal: a link to update the card or pay the open invoice."""
-    return compose_email(
-        config,
-        "payment_failed",
-        kind="payment_failed",
-        to=to,
-        subject=f"Your support for {config.publication_name}: the payment didn't go through",
-        amount=format_money(subscription.amount_cents, subscription.currency, always_cents=True),
-        per=frequency_words(FREQUENCY_OF[subscription.interval]).per,
-        fix_url=fix_url,
-        next_attempt=format_date(next_attempt, config.zone) if next_attempt else None,
     )
 
 

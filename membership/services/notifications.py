@@ -3,13 +3,11 @@ same transaction as the change. The messages themselves are composed in `members
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.emails.alerts import dispute_alert_email
-from membership.emails.receipts import payment_failed_email, receipt_email
+from membership.emails.receipts import receipt_email
 from membership.frequency import frequency_of
 from membership.models import Donation, Subscription, Supporter
 from membership.payments.objects import Dispute
@@ -33,27 +31,6 @@ def queue_receipt(
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
     return queued is not None
-
-
-def queue_payment_failed(
-    session: Session,
-    *,
-    to: str,
-    subscription: Subscription,
-    fix_url: str,
-    attempt: int,
-    next_attempt: datetime | None,
-    invoice_id: str,
-    config: Config,
-) -> None:
-    """One email per failed attempt of an invoice."""
-    queue_email(
-        session,
-        payment_failed_email(
-            config, subscription, to=to, fix_url=fix_url, next_attempt=next_attempt
-        ),
-        dedupe_key=f"payment_failed:{invoice_id}:{attempt}",
-    )
 
 
 def queue_dispute_alert(

@@ -1,5 +1,5 @@
 """Invoices: one donation per paid invoice (a subscription's first payment included), and a
-failed renewal's past-due state and email."""
+failed renewal's past-due state and the start (or, once paid, the end) of its dunning sequence."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from membership.models import (
     Donation,
     DonationKind,
     Subscription,
-    Supporter,
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Invoice
-from membership.services import notifications
 from membership.services.ledger import EventNotReady
 from membership.services.ledger.donations import (
     complete_intent,
@@ -30,6 +28,7 @@ from membership.services.ledger.subscriptions import (
     refresh_subscription,
     subscription_row,
 )
+from membership.services.lifecycle.dunning import mark_renewal_paid, record_failed_renewal
 from membership.services.supporters import find_or_create_supporter
 
 
@@ -106,6 +105,7 @@ def record_invoice_paid(
     )
     if invoice.billing_reason == "subscription_create":
         complete_intent(intent, now)
+    mark_renewal_paid(session, invoice.id, now=now)
     session.flush()
     return donation
 
@@ -122,20 +122,15 @@ def record_invoice_payment_failed(
     )
     if subscription is None:
         return None
-    supporter = (
-        session.get(Supporter, subscription.supporter_id) if subscription.supporter_id else None
+    if invoice.billing_reason == "subscription_create":
+        return subscription  # the first payment fails on the Checkout page, not by email
+    record_failed_renewal(
+        session,
+        subscription,
+        invoice_id=invoice.id,
+        fix_url=invoice.hosted_invoice_url or f"{config.base_url.rstrip('/')}/account",
+        config=config,
+        now=now,
     )
-    email = (supporter.email if supporter else None) or invoice.customer_email
-    if email:
-        notifications.queue_payment_failed(
-            session,
-            to=email,
-            subscription=subscription,
-            fix_url=invoice.hosted_invoice_url or f"{config.base_url.rstrip('/')}/account",
-            attempt=invoice.attempt_count or 1,
-            next_attempt=invoice.next_payment_attempt,
-            invoice_id=invoice.id,
-            config=config,
-        )
     session.flush()
     return subscription

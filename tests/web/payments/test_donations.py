@@ -134,7 +134,7 @@ def test_monthly_gift_renews_fails_recovers_and_cancels(
     failed = db.session.get(Subscription, subscription.id)
     assert failed is not None and failed.status is SubscriptionStatus.PAST_DUE
     assert count(Donation) == 2
-    warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "payment_failed"))
+    warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "dunning_day_0"))
     assert warning is not None and warning.to_address == "monthly@example.org"
     assert f"{standin.url}/invoice/in_" in warning.text_body
 

@@ -1,0 +1,2 @@
+"""Lifecycle email: welcome, upgrade ask, win-back, the dunning sequence, card expiring and the
+year in review. `run` is the periodic job; each kind's copy and switch is in `settings`."""
