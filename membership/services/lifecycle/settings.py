@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.emails.lifecycle import LifecycleCopy, lifecycle_email
-from membership.emails.render import ComposedEmail
+from membership.emails.lifecycle import LifecycleCopy, fill, lifecycle_email
 from membership.models import LifecycleSetting, StaffMember
 from membership.services.errors import ServiceError
 from membership.services.lifecycle.kinds import KINDS, SAMPLE_COMMON, Kind
+from membership.services.markdown import render_markdown
 from membership.services.staff import audit
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
@@ -116,15 +116,28 @@ def save_setting(
     return KindSetting(kind, enabled, copy, True)
 
 
-def preview(config: Config, kind: Kind, subject: str, body: str) -> ComposedEmail:
+@dataclass(frozen=True)
+class Preview:
+    """The email a sample supporter would get: subject, text part, and the HTML of its body
+    (the staff page shows that part; the whole HTML email carries styles our CSP keeps out)."""
+
+    subject: str
+    text: str
+    body_html: str
+
+
+def preview(config: Config, kind: Kind, subject: str, body: str) -> Preview:
     """The email as a sample supporter would get it (raises TemplateError like a save would)."""
     copy = check_copy(kind, subject, body)
     values = {**SAMPLE_COMMON, "publication_name": config.publication_name, **kind.sample}
-    return lifecycle_email(
+    email = lifecycle_email(
         config,
         copy,
         kind=kind.name,
         to="ada@example.org",
         values=values,
         unsubscribe_url=f"{config.base_url.rstrip('/')}/lifecycle/unsubscribe/sample",
+    )
+    return Preview(
+        email.subject, email.text, render_markdown(fill(copy.body, values, markdown=True))
     )

@@ -22,6 +22,9 @@ from membership.models import (
 from membership.payments.gateway import PaymentProviderError, StripeGateway
 from membership.services import notifications
 from membership.services.errors import PaymentUnavailable, ServiceError
+from membership.services.lifecycle.reader_links import GROUP_TITLES
+from membership.services.lifecycle.sending import opted_out_groups
+from membership.services.lifecycle.stats import SentLine, supporter_messages
 from membership.services.newsletter import ConsentHistoryLine, consent_history
 from membership.services.staff import audit
 
@@ -76,6 +79,8 @@ class SupporterRecord:
     emails: list[EmailMessage]
     newsletter: list[ConsentHistoryLine]
     newsletter_status: str | None
+    lifecycle: list[SentLine]
+    lifecycle_opt_outs: list[str]  # what they unsubscribed from, in words
 
     def can_refund(self, donation: Donation) -> bool:
         return refundable_cents(donation) > 0
@@ -119,6 +124,10 @@ def supporter_record(session: Session, supporter: Supporter, actor: StaffMember)
         emails,
         consents,
         subscriber.status.value if subscriber is not None else None,
+        supporter_messages(session, supporter.id),
+        sorted(
+            GROUP_TITLES[g] for g in opted_out_groups(session, supporter.id) if g in GROUP_TITLES
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from helpers.clients import csrf_token_from
 from helpers.factories import count, make_article, make_variant, only
+from helpers.lifecycle import TRACKED, path_of
 from helpers.live_server import LiveServer
 from helpers.payments import admin, give, pay, session_id_from
 from membership.extensions import db
@@ -136,7 +137,11 @@ def test_monthly_gift_renews_fails_recovers_and_cancels(
     assert count(Donation) == 2
     warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "dunning_day_0"))
     assert warning is not None and warning.to_address == "monthly@example.org"
-    assert f"{standin.url}/invoice/in_" in warning.text_body
+    # The link to pay goes through our signed redirect to Stripe's invoice page.
+    link = TRACKED.search(warning.text_body)
+    assert link is not None
+    paying = client.get(path_of(link.group(0)))
+    assert paying.headers["Location"].startswith(f"{standin.url}/invoice/in_")
 
     gateway = app.extensions["stripe_gateway"]
     gateway.cancel_subscription_now(subscription.stripe_subscription_id)
