@@ -23,7 +23,7 @@ from membership.models.donation import (
     Subscription,
     SubscriptionStatus,
 )
-from membership.models.email import EmailMessage, EmailStatus
+from membership.models.email import EmailMessage, EmailStatus, EmailSuppression
 from membership.models.lifecycle import (
     FailedRenewal,
     LifecycleMessage,
@@ -34,6 +34,7 @@ from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
     IssueDelivery,
+    IssueLinkClick,
     IssueStatus,
     NewsletterIssue,
     Subscriber,
@@ -48,6 +49,8 @@ __all__ = [
     "ConsentEvent",
     "ConsentKind",
     "IssueDelivery",
+    "IssueLinkClick",
+    "EmailSuppression",
     "IssueStatus",
     "NewsletterIssue",
     "Subscriber",
