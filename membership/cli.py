@@ -298,6 +298,8 @@ def accounts_purge_links() -> None:
 
 
 def register(app: Flask) -> None:
+    from membership import cli_newsletter  # noqa: F401 (adds its commands to newsletter_cli)
+
     for group in (
         demo_cli,
         staff_cli,

@@ -1,5 +1,5 @@
-"""Queueing one lifecycle email: only when its kind is on, the supporter can be mailed and has not
-unsubscribed from it; once per (supporter, kind, period), however often or concurrently asked."""
+"""Queueing one lifecycle email: only when its kind is on, the supporter can be mailed (an address,
+not bouncing or suppressed) and has not unsubscribed from it; once per (supporter, kind, period), however often or concurrently asked."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from membership.services.lifecycle.links import tracked_link, unsubscribe_link
 from membership.services.lifecycle.settings import setting_for
 from membership.services.outbox import queue_email
 from membership.services.sql import insert_or_ignore
+from membership.services.suppression import is_suppressed
 
 
 def first_name(supporter: Supporter) -> str:
@@ -70,7 +71,7 @@ def queue_lifecycle(
     email = supporter.email
     if not setting.enabled or email is None or not supporter.active:
         return None
-    if opted_out(session, supporter.id, kind.group):
+    if opted_out(session, supporter.id, kind.group) or is_suppressed(session, email):
         return None
     message = insert_or_ignore(
         session,

@@ -1,4 +1,4 @@
-"""Sending an issue: queue one outbox email and one delivery row per confirmed subscriber.
+"""Sending an issue: queue one outbox email and one delivery row per subscriber in its audience.
 
 A job, so it commits batch by batch: one transaction for a whole list would hold its locks for
 minutes and lose everything on a crash, while a committed batch is kept and a rerun resumes after it.
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
@@ -22,9 +22,9 @@ from membership.models import (
     IssueStatus,
     NewsletterIssue,
     Subscriber,
-    SubscriberStatus,
     utcnow,
 )
+from membership.services.newsletter.audiences import audience_condition
 from membership.services.newsletter.issues import IssueError, recipient_count
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.outbox import queue_checked_emails
@@ -59,7 +59,7 @@ def send_issue_job(
     batch_size: int | None = None,
     now: datetime | None = None,
 ) -> SendReport:
-    """Queue the issue for every confirmed subscriber, one outbox email each, in batches.
+    """Queue the issue for every subscriber in its audience, one outbox email each, in batches.
 
     Each batch commits its emails and IssueDelivery rows together, so after a crash a batch is
     either all there or not at all, and running this again picks up exactly the subscribers
@@ -75,7 +75,10 @@ def send_issue_job(
     signer = UnsubscribeSigner(config)
     issue_id = issue.id
     queued = batches = 0
-    for batch in _unsent_confirmed(session, issue_id, size):
+    audience = audience_condition(
+        issue.audience, quiet_days=config.supporter_banner_quiet_days, now=when
+    )
+    for batch in _unsent_in_audience(session, issue_id, audience, size):
         queued += _queue_batch(session, issue_id, batch, template, signer, when)
         batches += 1
         commit()
@@ -92,10 +95,11 @@ def send_issue_job(
     return SendReport(queued=queued, batches=batches, finished=True)
 
 
-def _unsent_confirmed(
-    session: Session, issue_id: int, size: int
+def _unsent_in_audience(
+    session: Session, issue_id: int, audience: ColumnElement[bool], size: int
 ) -> Iterator[list[tuple[int, str]]]:
-    """Batches of (id, email) of confirmed subscribers without a delivery for this issue, by id.
+    """Batches of (id, email) of the issue's audience (confirmed subscribers, narrowed) without a
+    delivery for this issue, by id.
 
     Keyset pagination on the id: each query starts after the last id seen, so it is as fast for
     the last batch as for the first and memory holds one batch at a time.
@@ -105,7 +109,7 @@ def _unsent_confirmed(
         rows = session.execute(
             select(Subscriber.id, Subscriber.email)
             .where(
-                Subscriber.status == SubscriberStatus.CONFIRMED,
+                audience,
                 Subscriber.id > after,
                 ~exists().where(
                     IssueDelivery.issue_id == issue_id,
