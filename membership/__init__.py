@@ -153,7 +153,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _install_template_helpers(app: Flask, config: Config) -> None:
-    from membership.formatting import format_date, format_money
+    from membership.formatting import format_date, format_datetime, format_money
     from membership.frequency import frequency_words
 
     app.jinja_env.globals.update(
@@ -161,3 +161,4 @@ def _install_template_helpers(app: Flask, config: Config) -> None:
     )
     app.jinja_env.filters["money"] = lambda cents: format_money(cents, config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)
+    app.jinja_env.filters["local_datetime"] = lambda when: format_datetime(when, config.zone)
