@@ -47,7 +47,7 @@ def format_date(when: datetime | None, zone: ZoneInfo) -> str:
 
 
 def format_datetime(when: datetime | None, zone: ZoneInfo) -> str:
-    """"1 March 2027, 07:00 (Europe/Lisbon)": a moment as the newsroom's clock shows it."""
+    """A moment as the newsroom's clock shows it: "1 March 2027, 07:00 (Europe/Lisbon)"."""
     if when is None:
         return ""
     local = when.astimezone(zone)
