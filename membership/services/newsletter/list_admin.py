@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -13,7 +13,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from membership.dates import first_of_month
-from membership.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus, utcnow
+from membership.models import (
+    ConsentEvent,
+    ConsentKind,
+    EmailSuppression,
+    Subscriber,
+    SubscriberStatus,
+    utcnow,
+)
 from membership.services.supporters import normalize_email
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
@@ -50,6 +57,8 @@ class SubscriberPage:
     total: int
     page: int
     pages: int
+    # Address -> why it is never mailed (bounce, complaint), for the rows on this page.
+    suppressed: dict[str, str] = field(default_factory=dict)
 
 
 def list_subscribers(
@@ -64,7 +73,14 @@ def list_subscribers(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return SubscriberPage(list(rows), total, page, pages)
+    suppressed = dict(
+        session.execute(
+            select(EmailSuppression.address, EmailSuppression.reason).where(
+                EmailSuppression.address.in_([row.email for row in rows])
+            )
+        ).all()
+    )
+    return SubscriberPage(list(rows), total, page, pages, suppressed)
 
 
 def status_counts(session: Session) -> dict[SubscriberStatus, int]:

@@ -12,10 +12,12 @@ from helpers.factories import count, make_donation, make_supporter
 from helpers.lifecycle import run_and_deliver
 from helpers.newsletter import deliver
 from helpers.smtp_capture import SmtpCapture
+from helpers.staff import make_staff, staff_client
 from membership.extensions import db
 from membership.models import (
     EmailSuppression,
     NewsletterIssue,
+    StaffRole,
     Subscriber,
     SubscriberStatus,
     utcnow,
@@ -72,3 +74,7 @@ def test_a_bounce_stops_newsletters_and_lifecycle_email(app: Flask, smtp: SmtpCa
     supporter = make_supporter("bouncing@example.org")
     make_donation(supporter, paid_at=utcnow())
     assert run_and_deliver(smtp, utcnow()) == []
+    # Staff see it on the list.
+    editor = staff_client(app, make_staff(StaffRole.EDITOR))
+    listing = editor.get("/staff/newsletter?q=bouncing").get_data(as_text=True)
+    assert "(suppressed: bounce; never mailed)" in listing
