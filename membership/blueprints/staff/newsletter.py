@@ -31,6 +31,7 @@ from membership.services.newsletter import list_admin as list_service
 from membership.services.newsletter import list_import, subscriptions
 from membership.services.newsletter import schedule as schedule_service
 from membership.services.newsletter.audiences import AUDIENCES, audience_counts
+from membership.services.newsletter.clicks import issue_clicks
 from membership.services.newsletter.consent import consent_history
 from membership.services.newsletter.schedule import choose_audience
 from membership.services.newsletter.send_job import send_issue_job
@@ -211,6 +212,7 @@ def _issue_page(
             preview_text=preview.text,
             confirmed=issues_service.confirmed_count(db.session()),
             progress=issues_service.issue_progress(db.session(), issue.id),
+            clicks=issue_clicks(db.session(), issue.id),
             notice=notice,
         ),
         status,

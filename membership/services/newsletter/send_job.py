@@ -25,6 +25,7 @@ from membership.models import (
     utcnow,
 )
 from membership.services.newsletter.audiences import audience_condition
+from membership.services.newsletter.clicks import track_links
 from membership.services.newsletter.issues import IssueError, recipient_count
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.outbox import queue_checked_emails
@@ -71,7 +72,7 @@ def send_issue_job(
     size = batch_size or config.newsletter_send_batch
     start_sending(session, issue, now=when)
     commit()
-    template = issue_email(config, issue)
+    template = track_links(issue_email(config, issue), config, issue.id)
     signer = UnsubscribeSigner(config)
     issue_id = issue.id
     queued = batches = 0
