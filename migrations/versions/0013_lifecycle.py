@@ -1,8 +1,8 @@
-"""lifecycle: per-kind copy and switches, messages (once per person, kind and period), opt-outs, failed renewals; newsletter audiences, schedules, link clicks; email suppression
+"""lifecycle: per-kind copy and switches, messages (once per person, kind and period), opt-outs, failed renewals; newsletter audiences, schedules, link clicks, appeal attribution; email suppression
 
 Revision ID: 0013_lifecycle
 Revises: 0006_staff
-Create Date: 2026-12-02 01:10:59.694456
+Create Date: 2026-12-02 01:29:11.476521
 
 """
 from alembic import op
@@ -82,6 +82,11 @@ def upgrade():
         batch_op.create_index('ix_failed_renewal_open', ['paid_at', 'failed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_failed_renewal_subscription_id'), ['subscription_id'], unique=False)
 
+    with op.batch_alter_table('donation_intent', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source_issue_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_donation_intent_source_issue_id'), ['source_issue_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_donation_intent_source_issue_id_newsletter_issue'), 'newsletter_issue', ['source_issue_id'], ['id'], ondelete='SET NULL')
+
     with op.batch_alter_table('newsletter_issue', schema=None) as batch_op:
         batch_op.add_column(sa.Column('audience', sa.String(length=30), server_default='everyone', nullable=False))
         batch_op.add_column(sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=True))
@@ -96,6 +101,11 @@ def downgrade():
         batch_op.drop_index('ix_newsletter_issue_status_scheduled_at')
         batch_op.drop_column('scheduled_at')
         batch_op.drop_column('audience')
+
+    with op.batch_alter_table('donation_intent', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_donation_intent_source_issue_id_newsletter_issue'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_donation_intent_source_issue_id'))
+        batch_op.drop_column('source_issue_id')
 
     with op.batch_alter_table('failed_renewal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_failed_renewal_subscription_id'))

@@ -30,6 +30,7 @@ from membership.services.newsletter import issues as issues_service
 from membership.services.newsletter import list_admin as list_service
 from membership.services.newsletter import list_import, subscriptions
 from membership.services.newsletter import schedule as schedule_service
+from membership.services.newsletter.appeal import issue_gifts
 from membership.services.newsletter.audiences import AUDIENCES, audience_counts
 from membership.services.newsletter.clicks import issue_clicks
 from membership.services.newsletter.consent import consent_history
@@ -213,6 +214,7 @@ def _issue_page(
             confirmed=issues_service.confirmed_count(db.session()),
             progress=issues_service.issue_progress(db.session(), issue.id),
             clicks=issue_clicks(db.session(), issue.id),
+            gifts=issue_gifts(db.session(), issue.id),
             notice=notice,
         ),
         status,

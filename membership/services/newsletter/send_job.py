@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
@@ -24,7 +24,8 @@ from membership.models import (
     Subscriber,
     utcnow,
 )
-from membership.services.newsletter.audiences import audience_condition
+from membership.services.newsletter.appeal import issue_appeal
+from membership.services.newsletter.audiences import audience_condition, is_current_supporter
 from membership.services.newsletter.clicks import track_links
 from membership.services.newsletter.issues import IssueError, recipient_count
 from membership.services.newsletter.links import UnsubscribeSigner
@@ -72,17 +73,25 @@ def send_issue_job(
     size = batch_size or config.newsletter_send_batch
     start_sending(session, issue, now=when)
     commit()
-    template = track_links(issue_email(config, issue), config, issue.id)
     signer = UnsubscribeSigner(config)
     issue_id = issue.id
-    queued = batches = 0
     audience = audience_condition(
         issue.audience, quiet_days=config.supporter_banner_quiet_days, now=when
     )
-    for batch in _unsent_in_audience(session, issue_id, audience, size):
-        queued += _queue_batch(session, issue_id, batch, template, signer, when)
-        batches += 1
-        commit()
+    current = is_current_supporter(quiet_days=config.supporter_banner_quiet_days, now=when)
+    appeal = issue_appeal(session, config, issue_id)
+    # Rendered once per send each: supporters get the issue, everyone else the issue with the
+    # appeal block.
+    parts = (
+        (current, track_links(issue_email(config, issue), config, issue_id)),
+        (~current, track_links(issue_email(config, issue, appeal=appeal), config, issue_id)),
+    )
+    queued = batches = 0
+    for part, template in parts:
+        for batch in _unsent_in_audience(session, issue_id, and_(audience, part), size):
+            queued += _queue_batch(session, issue_id, batch, template, signer, when)
+            batches += 1
+            commit()
     session.execute(
         update(NewsletterIssue)
         .where(NewsletterIssue.id == issue_id)
