@@ -35,6 +35,9 @@ class Kind:
     body: str
     sample: dict[str, str]
     conversion: Conversion = Conversion.NONE
+    # Sent to newsletter subscribers (who may not have given), not supporters: no per-message
+    # record, so its page counts the outbox's emails of this kind.
+    for_subscribers: bool = False
 
     @property
     def allowed(self) -> dict[str, str]:
@@ -181,6 +184,19 @@ KINDS: dict[str, Kind] = {
             "## What your support made possible\n\nInvestigations, daily reporting and a "
             "newsroom that answers to its readers. Thank you.",
             {"year": "2026", "total": "$120.00", "statement_link": "https://example.org/account"},
+        ),
+        Kind(
+            "newsletter_welcome",
+            "Newsletter welcome",
+            "a reader who confirmed their newsletter subscription, once per address",
+            "newsletter",
+            {"newsletter_name": "the newsletter's name"},
+            "Welcome to {newsletter_name}",
+            "Hello,\n\nThank you for confirming: {newsletter_name} will reach you every week. "
+            "It is written by the newsroom of {publication_name}, and it is free, paid for by "
+            "our readers.",
+            {"newsletter_name": "The Observatory Weekly"},
+            for_subscribers=True,
         ),
     )
 }

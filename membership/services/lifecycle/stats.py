@@ -64,7 +64,25 @@ class KindStats:
     converted: int | None = None  # None: this kind has no money to count
 
 
+def _outbox_stats(session: Session, kind_name: str) -> KindStats:
+    """A kind sent to subscribers has no per-message record: the outbox's emails of that kind."""
+    counts = dict(
+        session.execute(
+            select(EmailMessage.status, func.count())
+            .where(EmailMessage.kind == kind_name)
+            .group_by(EmailMessage.status)
+        ).all()
+    )
+    return KindStats(
+        queued=counts.get(EmailStatus.QUEUED, 0) + counts.get(EmailStatus.SENDING, 0),
+        sent=counts.get(EmailStatus.SENT, 0),
+        failed=counts.get(EmailStatus.FAILED, 0),
+    )
+
+
 def kind_stats(session: Session, kind_name: str) -> KindStats:
+    if KINDS[kind_name].for_subscribers:
+        return _outbox_stats(session, kind_name)
     m = LifecycleMessage
     converted = _converted(KINDS[kind_name].conversion)
     columns = [
