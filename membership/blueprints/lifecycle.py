@@ -27,7 +27,7 @@ bp = Blueprint("lifecycle", __name__)
 
 def _bad_link(error: LifecycleLinkError) -> ResponseReturnValue:
     page = render_template(
-        "lifecycle/message.html", title="That link did not work", message=error.message
+        "newsletter/message.html", title="That link did not work", message=error.message
     )
     return page, 400
 
@@ -62,7 +62,7 @@ def unsubscribe_now(token: str) -> ResponseReturnValue:
         return _bad_link(error)
     db.session().commit()
     return render_template(
-        "lifecycle/message.html",
+        "newsletter/message.html",
         title="You're unsubscribed",
         message=f"We won't send you {state.what} any more. Receipts still reach you.",
     )

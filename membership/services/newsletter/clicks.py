@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from membership.config import Config
 from membership.emails.newsletter import IssueEmail
 from membership.models import IssueLinkClick
 from membership.services.errors import ServiceError
+from membership.services.signed_links import read_pair, sign_pair
 from membership.services.sql import dialect_insert
 
 _SALT = "newsletter-click"
@@ -28,12 +28,8 @@ class ClickLinkError(ServiceError):
     """A click link we did not sign (or one a mail program cut short)."""
 
 
-def _serializer(config: Config) -> URLSafeSerializer:
-    return URLSafeSerializer(config.secret_key, salt=_SALT)
-
-
 def click_url(config: Config, issue_id: int, url: str) -> str:
-    token = _serializer(config).dumps([issue_id, url])
+    token = sign_pair(config.secret_key, _SALT, issue_id, url)
     return f"{config.base_url.rstrip('/')}/newsletter/c/{token}"
 
 
@@ -54,21 +50,10 @@ def track_links(email: IssueEmail, config: Config, issue_id: int) -> IssueEmail:
 
 def record_click(session: Session, config: Config, token: str) -> str:
     """Count the click; where to send the reader."""
-    try:
-        data = _serializer(config).loads(token)
-    except BadSignature:
-        raise ClickLinkError(
-            "That link is not complete. Copy the whole link from the email."
-        ) from None
-    if (
-        not isinstance(data, list)
-        or len(data) != 2
-        or not isinstance(data[0], int)
-        or not isinstance(data[1], str)
-        or not data[1].startswith(("https://", "http://"))
-    ):
+    link = read_pair(config.secret_key, _SALT, token)
+    if link is None:
         raise ClickLinkError("That link is not complete. Copy the whole link from the email.")
-    issue_id, url = int(data[0]), str(data[1])
+    issue_id, url = link
     table = IssueLinkClick.__table__
     statement = dialect_insert(session, table).values(issue_id=issue_id, url=url, clicks=1)
     session.execute(

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpers.factories import make_donation, make_supporter, make_variant
+from helpers.lifecycle import text_of
 from helpers.live_server import LiveServer
 from helpers.newsletter import deliver
 from helpers.payments import give, pay, session_id_from
@@ -33,10 +34,6 @@ pytestmark = pytest.mark.usefixtures("app_context")
 
 CLICK = re.compile(r"(https?://[^\s\"<>)]+/newsletter/c/[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*)")
 SOURCE = re.compile(r'name="source"[^>]*value="([^"]*)"')
-
-
-def text_of(message: object) -> str:
-    return str(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[attr-defined]
 
 
 def test_appeal_goes_to_non_supporters_and_its_gift_counts_under_the_issue(

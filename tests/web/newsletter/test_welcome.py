@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpers.clients import csrf_token_from
+from helpers.lifecycle import text_of
 from helpers.newsletter import (
     UNSUBSCRIBE_LINK,
     confirm_link_in,
@@ -23,10 +24,6 @@ from membership.models import StaffRole, utcnow
 from membership.services.newsletter.welcome import queue_newsletter_welcome
 
 pytestmark = pytest.mark.usefixtures("app_context")
-
-
-def text_of(message: object) -> str:
-    return str(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[attr-defined]
 
 
 def sign_up_and_confirm(client: FlaskClient, smtp: SmtpCapture, address: str) -> str:
