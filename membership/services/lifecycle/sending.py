@@ -3,10 +3,10 @@ not bouncing or suppressed) and has not unsubscribed from it; once per (supporte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
@@ -40,6 +40,22 @@ def opt_out(session: Session, supporter_id: int, group: str, *, now: datetime) -
         ["supporter_id", "kind_group"],
     )
     return row is not None
+
+
+def set_opt_outs(
+    session: Session, supporter_id: int, groups: Sequence[str], *, opted_out: bool, now: datetime
+) -> None:
+    """The account page's switches: each group declined, or all of them wanted again."""
+    if opted_out:
+        for group in groups:
+            opt_out(session, supporter_id, group, now=now)
+    else:
+        session.execute(
+            delete(LifecycleOptOut).where(
+                LifecycleOptOut.supporter_id == supporter_id,
+                LifecycleOptOut.kind_group.in_(groups),
+            )
+        )
 
 
 def opted_out_groups(session: Session, supporter_id: int) -> set[str]:
