@@ -24,6 +24,7 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus, EmailSuppression
+from membership.models.job import JobLease
 from membership.models.lifecycle import (
     FailedRenewal,
     LifecycleMessage,
@@ -44,6 +45,7 @@ from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
+    "JobLease",
     "AccountKind",
     "SignInToken",
     "ConsentEvent",
