@@ -79,13 +79,13 @@ def send_dunning(session: Session, now: datetime, config: Config) -> int:
     )
     queued = 0
     for renewal, subscription in rows:
-        ended = subscription.ended_at or subscription.canceled_at
         if subscription.status is SubscriptionStatus.CANCELED:
             # Stripe gave up after its retries (or the supporter cancelled while it was unpaid).
-            if ended is None or ended >= renewal.failed_at:
-                queued += _queue_step(
-                    session, renewal, subscription, "dunning_final", config=config, now=now
-                )
+            # No comparison of times: Stripe's are whole seconds, and a cancellation in the same
+            # second as the failure would read as earlier than it.
+            queued += _queue_step(
+                session, renewal, subscription, "dunning_final", config=config, now=now
+            )
         elif subscription.status in UNPAID:
             step = due_step(renewal, now)
             queued += _queue_step(session, renewal, subscription, step, config=config, now=now)
