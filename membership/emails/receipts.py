@@ -20,9 +20,15 @@ def receipt_email(
         to=to,
         subject=f"Your receipt from {config.publication_name} ({donation.receipt_number})",
         donation=donation,
-        gift=format_money(donation.amount_cents, donation.currency, always_cents=True),
-        fee=format_money(donation.fee_cents, donation.currency, always_cents=True),
-        total=format_money(donation.total_cents, donation.currency, always_cents=True),
+        gift=format_money(
+            donation.amount_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
+        fee=format_money(
+            donation.fee_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
+        total=format_money(
+            donation.total_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
         date=format_date(donation.paid_at, config.zone),
         frequency=frequency_words(frequency).gift,
         account_url=account_url(config),

@@ -9,9 +9,9 @@ from membership.config import Config
 from membership.emails.alerts import dispute_alert_email
 from membership.emails.receipts import receipt_email
 from membership.frequency import frequency_of
-from membership.models import Donation, Subscription, Supporter
+from membership.models import Donation, EmailStatus, Subscription, Supporter
 from membership.payments.objects import Dispute
-from membership.services.outbox import queue_email
+from membership.services.outbox import queue_email_or_record_failure
 
 
 def queue_receipt(
@@ -27,18 +27,18 @@ def queue_receipt(
         session.get(Subscription, donation.subscription_id) if donation.subscription_id else None
     )
     frequency = frequency_of(donation.kind, subscription.interval if subscription else None)
-    queued = queue_email(
+    queued = queue_email_or_record_failure(
         session,
         receipt_email(config, donation, to=supporter.email, frequency=frequency),
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
-    return queued is not None
+    return queued is not None and queued.status is EmailStatus.QUEUED
 
 
 def queue_dispute_alert(
     session: Session, donation: Donation, dispute: Dispute, config: Config
 ) -> None:
     """One alert to staff per dispute, however many of its events arrive."""
-    queue_email(
+    queue_email_or_record_failure(
         session, dispute_alert_email(config, donation, dispute), dedupe_key=f"dispute:{dispute.id}"
     )

@@ -1,7 +1,7 @@
 """lifecycle: per-kind copy and switches, messages (once per person, kind and period), opt-outs, failed renewals; newsletter audiences, schedules, link clicks, appeal attribution; email suppression
 
 Revision ID: 0013_lifecycle
-Revises: 0009_jobs
+Revises: 0007_customers_currency
 Create Date: 2026-12-02 01:29:11.476521
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_lifecycle'
-down_revision = '0009_jobs'
+down_revision = '0007_customers_currency'
 branch_labels = None
 depends_on = None
 

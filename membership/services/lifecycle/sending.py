@@ -15,7 +15,7 @@ from membership.models import LifecycleMessage, LifecycleOptOut, Supporter
 from membership.services.lifecycle.kinds import KINDS
 from membership.services.lifecycle.links import tracked_link, unsubscribe_link
 from membership.services.lifecycle.settings import setting_for
-from membership.services.outbox import queue_email
+from membership.services.outbox import queue_email_or_record_failure
 from membership.services.sql import insert_or_ignore
 from membership.services.suppression import is_suppressed
 
@@ -78,6 +78,8 @@ def queue_lifecycle(
     now: datetime,
 ) -> LifecycleMessage | None:
     """Queue the email, or None when it is off, not wanted, not deliverable or already sent.
+    An address the mailer refuses is recorded as a failed email (the webhook that queues day 0
+    must not fail over it, nor a daily run over one supporter).
 
     `links` are placeholders whose targets go through our signed redirect, which notes when the
     message's link was first opened (the staff page's "opened the link").
@@ -105,7 +107,7 @@ def queue_lifecycle(
         **values,
         **{name: tracked_link(config, message.id, url) for name, url in targets.items()},
     }
-    queued = queue_email(
+    queued = queue_email_or_record_failure(
         session,
         lifecycle_email(
             config,
