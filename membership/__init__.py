@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
         donate,
         gifts,
         health,
+        lifecycle,
         metrics,
         newsletter,
         sign_in,
@@ -81,6 +82,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
+    app.register_blueprint(lifecycle.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)
@@ -163,7 +165,7 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _install_template_helpers(app: Flask, config: Config) -> None:
-    from membership.formatting import currency_words, format_date, format_money
+    from membership.formatting import currency_words, format_date, format_datetime, format_money
     from membership.forms import amount_example
     from membership.frequency import frequency_words
 
@@ -176,6 +178,7 @@ def _install_template_helpers(app: Flask, config: Config) -> None:
     app.jinja_env.globals["currency_words"] = currency_words(config.currency, config.locale)
     app.jinja_env.globals["amount_example"] = amount_example(config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)
+    app.jinja_env.filters["local_datetime"] = lambda when: format_datetime(when, config.zone)
 
     @app.url_defaults
     def fingerprint_static(endpoint: str, values: dict[str, Any]) -> None:

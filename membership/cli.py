@@ -1,4 +1,4 @@
-"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter."""
+"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ outbox_cli = AppGroup("outbox", help="Queued email.")
 reminders_cli = AppGroup("reminders", help="Reminders to supporters.")
 accounts_cli = AppGroup("accounts", help="Supporter accounts.")
 newsletter_cli = AppGroup("newsletter", help="The newsletter list and its issues.")
+lifecycle_cli = AppGroup("lifecycle", help="Lifecycle email: welcome, asks, dunning, statements.")
 
 
 @demo_cli.command("seed")
@@ -283,6 +284,19 @@ def reminders_send() -> None:
     click.echo(f"{queued} renewal reminder(s) queued.")
 
 
+@lifecycle_cli.command("run")
+def lifecycle_run() -> None:
+    """Queue every lifecycle email due now (run daily or hourly; nothing is sent twice)."""
+    from membership.services.lifecycle.run import card_expiry_from, run
+
+    config = current_app.config["MEMBERSHIP"]
+    summary = run(
+        db.session(), utcnow(), config=config, card_expiry=card_expiry_from(payments.gateway)
+    )
+    db.session().commit()
+    click.echo(", ".join(f"{kind}: {count}" for kind, count in summary.items()) + " queued.")
+
+
 @accounts_cli.command("purge-links")
 def accounts_purge_links() -> None:
     """Blank expired sign-in links in sent mail and drop old link records (run daily)."""
@@ -333,6 +347,8 @@ def static_folder() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(static_folder)
+    from membership import cli_newsletter  # noqa: F401 (adds its commands to newsletter_cli)
+
     for group in (
         demo_cli,
         staff_cli,
@@ -342,5 +358,6 @@ def register(app: Flask) -> None:
         reminders_cli,
         accounts_cli,
         newsletter_cli,
+        lifecycle_cli,
     ):
         app.cli.add_command(group)

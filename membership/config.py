@@ -106,6 +106,7 @@ class Config:
     staff_session_max_hours: int = 12
     supporter_banner_quiet_days: int = 60
     renewal_reminder_days: int = 14
+    upgrade_ask_days: int = 30
     newsletter_name: str = "The Observatory Weekly"
     # Where the mailto of List-Unsubscribe points; empty means PUBLICATION_EMAIL.
     newsletter_unsubscribe_email: str = ""
@@ -238,6 +239,9 @@ class Config:
             raise ConfigError(
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"
             )
+
+        if not 1 <= self.upgrade_ask_days <= 365:
+            raise ConfigError("UPGRADE_ASK_DAYS must be between 1 and 365")
 
     def _validate_money(self) -> None:
         try:

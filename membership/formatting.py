@@ -66,3 +66,11 @@ def format_date(when: datetime | None, zone: ZoneInfo) -> str:
         return ""
     local = when.astimezone(zone)
     return f"{local.day} {local:%B %Y}"
+
+
+def format_datetime(when: datetime | None, zone: ZoneInfo) -> str:
+    """A moment as the newsroom's clock shows it: "1 March 2027, 07:00 (Europe/Lisbon)"."""
+    if when is None:
+        return ""
+    local = when.astimezone(zone)
+    return f"{format_date(when, zone)}, {local:%H:%M} ({zone.key})"

@@ -142,6 +142,8 @@ def save_preferences(supporter: Supporter) -> ResponseReturnValue:
             receipts=bool(form.receipts.data),
             renewal_reminders=bool(form.renewal_reminders.data),
             newsletter=bool(form.newsletter.data),
+            giving_notes=bool(form.giving_notes.data),
+            payment_notices=bool(form.payment_notices.data),
         ),
         ip_hash=newsletter_service.hash_ip(app_config(), request.remote_addr),
         now=now(),

@@ -28,6 +28,7 @@ from membership.extensions import csrf, db, limiter
 from membership.forms.newsletter import ConfirmSubscriptionForm, SubscribeForm
 from membership.rate_limits import limits_must_hold
 from membership.services.newsletter import subscriptions
+from membership.services.newsletter.clicks import ClickLinkError, record_click
 from membership.services.newsletter.consent import (
     CONSENT_WORDINGS,
     CURRENT_WORDING,
@@ -250,6 +251,18 @@ def unsubscribe(token: str) -> ResponseReturnValue:
 
 
 csrf.exempt(unsubscribe)
+
+
+@bp.get("/newsletter/c/<token>")
+@no_store
+def click(token: str) -> ResponseReturnValue:
+    """A link in an issue: counted (per issue and link, not per reader), then followed."""
+    try:
+        target = record_click(db.session(), app_config(), token)
+    except ClickLinkError as error:
+        return _bad_link(error.message)
+    db.session().commit()
+    return redirect(target, code=303)
 
 
 def _test_email_page(error: TestEmailLink) -> ResponseReturnValue:

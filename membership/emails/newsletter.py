@@ -83,7 +83,19 @@ class IssueEmail:
         )
 
 
-def issue_email(config: Config, issue: NewsletterIssue, *, test: bool = False) -> IssueEmail:
+@dataclass(frozen=True)
+class Appeal:
+    """The support appeal at the end of an issue for readers who do not support us yet: the
+    current campaign's copy, and links (label, URL) that attribute a gift to the issue."""
+
+    headline: str
+    body: str
+    links: tuple[tuple[str, str], ...]
+
+
+def issue_email(
+    config: Config, issue: NewsletterIssue, *, test: bool = False, appeal: Appeal | None = None
+) -> IssueEmail:
     """The issue as readers get it; a test copy says so in its subject and first line."""
     text, html = render_email(
         config,
@@ -91,6 +103,7 @@ def issue_email(config: Config, issue: NewsletterIssue, *, test: bool = False) -
         issue=issue,
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
         test=test,
+        appeal=appeal,
     )
     if html is None:  # pragma: no cover - the HTML template ships with the app
         raise LookupError("templates/emails/newsletter_issue.html is missing")

@@ -1,9 +1,8 @@
 """Money emails to supporters: the receipt for each payment, a refund on its way back, and a
-renewal that failed or waits for the supporter to confirm it with their bank."""
+renewal that waits for the supporter to confirm it with their bank (a failed renewal is the
+dunning sequence's, in `emails.lifecycle`)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from membership.config import Config
 from membership.emails.render import ComposedEmail, compose_email
@@ -66,33 +65,6 @@ def payment_action_required_email(
         amount=format_money(subscription.amount_cents, subscription.currency, always_cents=True),
         per=frequency_words(FREQUENCY_OF[subscription.interval]).per,
         confirm_url=confirm_url,
-    )
-
-
-def payment_failed_email(
-    config: Config,
-    subscription: Subscription,
-    *,
-    to: str,
-    fix_url: str,
-    next_attempt: datetime | None,
-) -> ComposedEmail:
-    """The bank declined a renewal: a link to update the card or pay the open invoice."""
-    return compose_email(
-        config,
-        "payment_failed",
-        kind="payment_failed",
-        to=to,
-        subject=f"Your support for {config.publication_name}: the payment didn't go through",
-        amount=format_money(
-            subscription.amount_cents,
-            subscription.currency,
-            locale=config.locale,
-            always_cents=True,
-        ),
-        per=frequency_words(FREQUENCY_OF[subscription.interval]).per,
-        fix_url=fix_url,
-        next_attempt=format_date(next_attempt, config.zone) if next_attempt else None,
     )
 
 

@@ -34,6 +34,11 @@ class MailDeliveryError(Exception):
     """A message could not be handed to the mail server; the text says why, for `last_error`."""
 
 
+class RecipientRejected(MailDeliveryError):
+    """The mail server refused the recipient for good (an SMTP 5xx): retrying cannot help, and
+    the address is marked as bouncing."""
+
+
 class InvalidEmailError(ValueError):
     """An email that could never be sent: bad address, header injection, reserved header."""
 
@@ -175,6 +180,10 @@ class _SmtpConnection:
         mime = _build_or_explain(email, self.mail_from)
         try:
             self.client.send_message(mime, from_addr=self.envelope_from, to_addrs=[email.to])
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _reply in error.recipients.values()]
+            failure = RecipientRejected if codes and min(codes) >= 500 else MailDeliveryError
+            raise failure(f"sending to {email.to} failed: {_describe(error)}") from error
         except (OSError, smtplib.SMTPException) as error:
             raise MailDeliveryError(f"sending to {email.to} failed: {_describe(error)}") from error
 

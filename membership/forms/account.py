@@ -83,6 +83,8 @@ class PreferencesForm(FlaskForm):  # type: ignore[misc]
     receipts = BooleanField("A receipt by email for every payment")
     renewal_reminders = BooleanField("A reminder two weeks before an annual gift renews")
     newsletter = BooleanField("The newsletter")
+    giving_notes = BooleanField("Notes about my giving")
+    payment_notices = BooleanField("Notices about a failed payment or an expiring card")
 
 
 class SetPasswordForm(FlaskForm):  # type: ignore[misc]

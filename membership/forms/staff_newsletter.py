@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     FileField,
     HiddenField,
     SelectField,
@@ -12,7 +13,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from membership.services.newsletter.audiences import AUDIENCES
 
 
 class SubscriberFilterForm(FlaskForm):  # type: ignore[misc]
@@ -71,9 +74,22 @@ class IssueForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError("Give the issue a subject line.")
 
 
+AUDIENCE_CHOICES = [SelectChoice(a.name, a.label) for a in AUDIENCES.values()]
+
+
 class SendIssueForm(FlaskForm):  # type: ignore[misc]
-    confirm = BooleanField("Yes, send this issue to every confirmed subscriber now")
+    audience = SelectField("Audience", choices=AUDIENCE_CHOICES, default="everyone")
+    confirm = BooleanField("Yes, send this issue to this audience now")
 
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Tick the box to confirm you want to send it to everyone.")
+
+
+class ScheduleIssueForm(FlaskForm):  # type: ignore[misc]
+    audience = SelectField("Audience", choices=AUDIENCE_CHOICES, default="everyone")
+    send_at = DateTimeLocalField(
+        "Send at (the newsroom's time)",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(message="Give a date and time, e.g. 2027-03-01 07:00.")],
+    )

@@ -26,12 +26,19 @@ from membership.models.donation import (
     Subscription,
     SubscriptionStatus,
 )
-from membership.models.email import EmailMessage, EmailStatus
+from membership.models.email import EmailMessage, EmailStatus, EmailSuppression
 from membership.models.job import JobLease
+from membership.models.lifecycle import (
+    FailedRenewal,
+    LifecycleMessage,
+    LifecycleOptOut,
+    LifecycleSetting,
+)
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
     IssueDelivery,
+    IssueLinkClick,
     IssueStatus,
     NewsletterIssue,
     Subscriber,
@@ -50,6 +57,8 @@ __all__ = [
     "ConsentEvent",
     "ConsentKind",
     "IssueDelivery",
+    "IssueLinkClick",
+    "EmailSuppression",
     "IssueStatus",
     "NewsletterIssue",
     "Subscriber",
@@ -78,6 +87,10 @@ __all__ = [
     "Base",
     "EmailMessage",
     "EmailStatus",
+    "FailedRenewal",
+    "LifecycleMessage",
+    "LifecycleOptOut",
+    "LifecycleSetting",
     "Frequency",
     "StaffMember",
     "StaffRole",

@@ -79,6 +79,10 @@ class DonationIntent(Base):
     variant_id: Mapped[int | None] = mapped_column(
         ForeignKey("banner_variant.id", ondelete="SET NULL")
     )
+    # The newsletter issue whose appeal link (source=newsletter-<id>) the gift started from.
+    source_issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("newsletter_issue.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[IntentStatus] = mapped_column(
         str_enum(IntentStatus), default=IntentStatus.PENDING
     )

@@ -51,3 +51,17 @@ class EmailMessage(Base):
 
     def __repr__(self) -> str:
         return f"<EmailMessage {self.id} {self.kind} {self.status.value}>"
+
+
+class EmailSuppression(Base):
+    """An address we stop sending newsletters and lifecycle email to: it bounced (an SMTP 5xx),
+    or an email provider's bounce or complaint list named it (`flask newsletter suppress`).
+    Receipts and sign-in links are still attempted: a person may need them to fix their address."""
+
+    __tablename__ = "email_suppression"
+
+    # Lower-cased and trimmed, like subscriber and supporter addresses, so the joins use indexes.
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))  # bounce, complaint
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

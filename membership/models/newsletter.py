@@ -89,7 +89,11 @@ class NewsletterIssue(Base):
     """One edition, written in Markdown by staff; rendered to HTML and text when saved."""
 
     __tablename__ = "newsletter_issue"
-    __table_args__ = (CheckConstraint("length(subject) > 0", name="subject_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("length(subject) > 0", name="subject_not_empty"),
+        # The scheduler's query: drafts whose time has come.
+        Index("ix_newsletter_issue_status_scheduled_at", "status", "scheduled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(200))
@@ -104,6 +108,10 @@ class NewsletterIssue(Base):
     send_started_at: Mapped[datetime | None]
     send_finished_at: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Who gets it (services.newsletter.audiences.AUDIENCES), and when it goes out by itself: a
+    # draft with a time is scheduled; clearing the time cancels it until the send starts.
+    audience: Mapped[str] = mapped_column(String(30), default="everyone", server_default="everyone")
+    scheduled_at: Mapped[datetime | None]
 
 
 class IssueDelivery(Base):
@@ -124,3 +132,16 @@ class IssueDelivery(Base):
         ForeignKey("email_message.id", ondelete="SET NULL"), index=True
     )
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IssueLinkClick(Base):
+    """How many times a link in an issue was followed, counted through our signed redirect: an
+    aggregate per issue and link, with no record of who clicked."""
+
+    __tablename__ = "issue_link_click"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("newsletter_issue.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)

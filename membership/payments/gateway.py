@@ -15,6 +15,7 @@ from membership.config import Config
 from membership.logs import current_request_id
 from membership.payments.events import Event
 from membership.payments.objects import (
+    CardExpiry,
     CheckoutSession,
     Customer,
     Invoice,
@@ -367,6 +368,21 @@ class StripeGateway:
                 "customers", Customer.parse, self._api().v1.customers.list, {"email": email}
             )
         ]
+
+    def card_expiry(self, subscription_id: str) -> CardExpiry:
+        """When the card that pays a subscription expires (the card-expiring email)."""
+        return self._call(
+            "subscription card",
+            CardExpiry.parse,
+            self._api().v1.subscriptions.retrieve,
+            subscription_id,
+            params={
+                "expand": [
+                    "default_payment_method",
+                    "customer.invoice_settings.default_payment_method",
+                ]
+            },
+        )
 
     def blank_customer(self, customer_id: str) -> Customer:
         """Erase the personal fields of a customer whose person asked to be deleted; the customer

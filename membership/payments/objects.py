@@ -361,6 +361,30 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class CardExpiry:
+    """When the card that pays a subscription expires: the subscription's own default payment
+    method, else its customer's (`invoice_settings.default_payment_method`), both expanded.
+    Month and year are None when there is no card on file."""
+
+    subscription_id: str
+    month: int | None
+    year: int | None
+
+    @classmethod
+    def parse(cls, data: object) -> CardExpiry:
+        f = Fields(data, "subscription")
+        card = f.nested("default_payment_method").nested("card")
+        if not card.has("exp_month"):
+            customer = f.nested("customer").nested("invoice_settings")
+            card = customer.nested("default_payment_method").nested("card")
+        return cls(
+            subscription_id=f.required_text("id"),
+            month=card.whole("exp_month"),
+            year=card.whole("exp_year"),
+        )
+
+
+@dataclass(frozen=True)
 class PortalSession:
     """A billing portal session: Stripe's hosted page where a supporter changes their card."""
 

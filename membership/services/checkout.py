@@ -27,6 +27,7 @@ from membership.models import (
 from membership.payments.gateway import CheckoutRequest, StripeGateway
 from membership.services.banner import control_variant, count_banner_event, variant_exists
 from membership.services.errors import ServiceError, payment_provider_calls
+from membership.services.newsletter.appeal import issue_of_source, issue_source
 from membership.services.supporters import checkout_customer, normalize_email
 
 
@@ -153,6 +154,7 @@ def create_intent(session: Session, choice: DonationChoice, config: Config) -> D
         frequency=choice.frequency,
         email=normalize_email(choice.email) if choice.email else None,
         source_article_id=_article_id(session, choice.source_slug),
+        source_issue_id=issue_of_source(session, choice.source_slug),
         variant_id=variant_id,
     )
     session.add(intent)
@@ -168,6 +170,8 @@ def pending_choice(session: Session, intent_id: int) -> DonationChoice | None:
     source = (
         session.scalar(select(Article.slug).where(Article.id == intent.source_article_id))
         if intent.source_article_id
+        else issue_source(intent.source_issue_id)
+        if intent.source_issue_id
         else None
     )
     return DonationChoice(

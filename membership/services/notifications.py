@@ -3,15 +3,12 @@ same transaction as the change. The messages themselves are composed in `members
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.emails.alerts import dispute_alert_email
 from membership.emails.receipts import (
     payment_action_required_email,
-    payment_failed_email,
     receipt_email,
     refund_confirmation_email,
 )
@@ -71,27 +68,6 @@ def queue_payment_action_required(
         session,
         payment_action_required_email(config, subscription, to=to, confirm_url=confirm_url),
         dedupe_key=f"payment_action_required:{invoice_id}",
-    )
-
-
-def queue_payment_failed(
-    session: Session,
-    *,
-    to: str,
-    subscription: Subscription,
-    fix_url: str,
-    attempt: int,
-    next_attempt: datetime | None,
-    invoice_id: str,
-    config: Config,
-) -> None:
-    """One email per failed attempt of an invoice."""
-    queue_email_or_record_failure(
-        session,
-        payment_failed_email(
-            config, subscription, to=to, fix_url=fix_url, next_attempt=next_attempt
-        ),
-        dedupe_key=f"payment_failed:{invoice_id}:{attempt}",
     )
 
 

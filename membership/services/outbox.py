@@ -21,11 +21,13 @@ from membership.emails.sender import (
     MailConnection,
     MailDeliveryError,
     OutgoingEmail,
+    RecipientRejected,
     Sender,
     check_email_fields,
 )
 from membership.models import EmailMessage, EmailStatus, utcnow
 from membership.services.sql import dialect_insert, insert_or_ignore
+from membership.services.suppression import suppress_address
 
 logger = logging.getLogger("membership.outbox")
 
@@ -279,20 +281,29 @@ def deliver_due_job(
         with sender.connect() as connection:
             while pending:
                 email, token = pending.pop(0)
-                error = _send_one(connection, email)
-                report += _record(session, email.id, token, error, now, max_attempts)
+                failure = _send_one(connection, email)
+                report += _record(session, email.id, token, failure, now, max_attempts)
     except MailDeliveryError as error:
         # No connection (or it broke for good): every message not yet tried is retried later.
         for email, token in pending:
-            report += _record(session, email.id, token, str(error), now, max_attempts)
+            failure = _Failure(str(error), permanent=False)
+            report += _record(session, email.id, token, failure, now, max_attempts)
     return report
 
 
-def _send_one(connection: MailConnection, email: OutgoingEmail) -> str | None:
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    permanent: bool  # the server refused the recipient for good (SMTP 5xx)
+
+
+def _send_one(connection: MailConnection, email: OutgoingEmail) -> _Failure | None:
     try:
         connection.send(email)
+    except RecipientRejected as error:
+        return _Failure(str(error), permanent=True)
     except MailDeliveryError as error:
-        return str(error)
+        return _Failure(str(error), permanent=False)
     return None
 
 
@@ -300,7 +311,7 @@ def _record(
     session: Session,
     message_id: int,
     token: str,
-    error: str | None,
+    failure: _Failure | None,
     now: datetime | None,
     max_attempts: int,
 ) -> DeliveryReport:
@@ -311,12 +322,23 @@ def _record(
         logger.warning("email %s: lease lost before its result was recorded", message_id)
         session.rollback()
         return DeliveryReport()
-    if error is None:
+    if failure is None:
         mark_sent(session, message, now=when)
         session.commit()
         return DeliveryReport(sent=1)
-    logger.warning("email %s to %s not sent: %s", message.id, message.to_address, error)
-    status = mark_failed(session, message, error=error, now=when, max_attempts=max_attempts)
+    logger.warning("email %s to %s not sent: %s", message.id, message.to_address, failure.error)
+    if failure.permanent:
+        # A 5xx for the recipient: no retry, and no more newsletters or lifecycle email to it.
+        suppress_address(
+            session, message.to_address, reason="bounce", detail=failure.error, now=when
+        )
+    status = mark_failed(
+        session,
+        message,
+        error=failure.error,
+        now=when,
+        max_attempts=message.attempts if failure.permanent else max_attempts,
+    )
     session.commit()
     return DeliveryReport(failed=1) if status is EmailStatus.FAILED else DeliveryReport(retried=1)
 

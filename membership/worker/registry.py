@@ -39,7 +39,10 @@ from membership.config import Config
 from membership.payments.gateway import StripeGateway
 
 # Modules whose import registers jobs. Later issues add theirs here.
-JOB_MODULES: tuple[str, ...] = ("membership.worker.builtin_jobs",)
+JOB_MODULES: tuple[str, ...] = (
+    "membership.worker.builtin_jobs",
+    "membership.worker.mail_jobs",
+)
 
 MAX_DEFAULT_LEASE = timedelta(minutes=30)
 

@@ -80,7 +80,16 @@ def test_staff_member_answers_the_questions_in_a_browser(
 
 
 @pytest.mark.parametrize(
-    "path", ["/staff", "/staff/reports", "/staff/banner", "/staff/articles", "/staff/audit"]
+    "path",
+    [
+        "/staff",
+        "/staff/reports",
+        "/staff/banner",
+        "/staff/articles",
+        "/staff/audit",
+        "/staff/lifecycle",
+        "/staff/lifecycle/upgrade_ask",
+    ],
 )
 def test_staff_pages_have_no_serious_accessibility_violations(
     browser: Any, app: Flask, staff_site: tuple[LiveServer, Any], path: str

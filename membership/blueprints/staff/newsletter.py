@@ -22,13 +22,20 @@ from membership.forms import ConfirmForm
 from membership.forms.staff_newsletter import (
     ImportSubscribersForm,
     IssueForm,
+    ScheduleIssueForm,
     SendIssueForm,
     SubscriberFilterForm,
 )
-from membership.models import NewsletterIssue, Subscriber, SubscriberStatus
+from membership.models import IssueStatus, NewsletterIssue, Subscriber, SubscriberStatus, utcnow
 from membership.services.newsletter import issues as issues_service
 from membership.services.newsletter import list_admin as list_service
 from membership.services.newsletter import list_import, subscriptions
+from membership.services.newsletter import schedule as schedule_service
+from membership.services.newsletter.appeal import issue_gifts
+from membership.services.newsletter.audiences import AUDIENCES, audience_counts
+from membership.services.newsletter.clicks import issue_clicks
+from membership.services.newsletter.consent import consent_history
+from membership.services.newsletter.schedule import choose_audience
 from membership.services.newsletter.send_job import send_issue_job
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
@@ -198,20 +205,29 @@ def _issue_page(
     *,
     form: IssueForm | None = None,
     send_form: SendIssueForm | None = None,
+    schedule_form: ScheduleIssueForm | None = None,
     notice: str = "",
     status: int = 200,
 ) -> ResponseReturnValue:
-    preview = issues_service.preview_issue(app_config(), issue)
+    config = app_config()
+    preview = issues_service.preview_issue(config, issue)
     return (
         render_template(
             "staff/newsletter/issue.html",
             issue=issue,
             form=form or IssueForm(data={"subject": issue.subject, "body": issue.body_markdown}),
-            send_form=send_form or SendIssueForm(),
+            send_form=send_form or SendIssueForm(data={"audience": issue.audience}),
+            schedule_form=schedule_form or ScheduleIssueForm(data={"audience": issue.audience}),
+            audiences=AUDIENCES,
+            audience_counts=audience_counts(
+                db.session(), quiet_days=config.supporter_banner_quiet_days, now=utcnow()
+            ),
             test_form=ConfirmForm(),
             preview_text=preview.text,
             confirmed=issues_service.confirmed_count(db.session()),
             progress=issues_service.issue_progress(db.session(), issue.id),
+            clicks=issue_clicks(db.session(), issue.id),
+            gifts=issue_gifts(db.session(), issue.id),
             notice=notice,
         ),
         status,
@@ -224,7 +240,9 @@ def issue(issue_id: int) -> ResponseReturnValue:
     notice = {
         "saved": "Saved.",
         "test": f"A test copy is on its way to {acting_member().email}.",
-        "sent": "The issue is queued for every confirmed subscriber. Progress is below.",
+        "sent": "The issue is queued for its audience. Progress is below.",
+        "scheduled": "Scheduled. It goes out by itself at that time; you can cancel until then.",
+        "cancelled": "The schedule is cancelled: the issue is a draft again.",
     }.get(request.args.get("done", ""), "")
     return _issue_page(db.get_or_404(NewsletterIssue, issue_id), notice=notice)
 
@@ -280,8 +298,46 @@ def send(issue_id: int) -> ResponseReturnValue:
         return _issue_page(issue, send_form=form, status=400)
     session = db.session()
     try:
+        if issue.status is IssueStatus.DRAFT:
+            choose_audience(session, app_config(), issue, form.audience.data, now=utcnow())
         send_issue_job(session, app_config(), issue, commit=session.commit, actor=acting_member())
     except issues_service.IssueError as error:
         session.rollback()
         return _issue_page(db.get_or_404(NewsletterIssue, issue_id), notice=str(error), status=409)
     return redirect(url_for("staff.newsletter.issue", issue_id=issue_id, done="sent"), code=303)
+
+
+@bp.post("/issues/<int:issue_id>/schedule")
+@staff_required(EDITOR)
+def schedule(issue_id: int) -> ResponseReturnValue:
+    issue = db.get_or_404(NewsletterIssue, issue_id)
+    form = ScheduleIssueForm()
+    if not form.validate() or form.send_at.data is None:
+        return _issue_page(issue, schedule_form=form, status=400)
+    try:
+        schedule_service.schedule_issue(
+            db.session(),
+            app_config(),
+            issue,
+            audience=form.audience.data,
+            local_time=form.send_at.data,
+            now=utcnow(),
+        )
+    except issues_service.IssueError as error:
+        db.session().rollback()
+        form.send_at.errors = [*form.send_at.errors, error.message]
+        return _issue_page(db.get_or_404(NewsletterIssue, issue_id), schedule_form=form, status=400)
+    return commit_and_redirect("staff.newsletter.issue", issue_id=issue_id, done="scheduled")
+
+
+@bp.post("/issues/<int:issue_id>/cancel-schedule")
+@staff_required(EDITOR)
+def cancel_schedule(issue_id: int) -> ResponseReturnValue:
+    issue = db.get_or_404(NewsletterIssue, issue_id)
+    require_confirmation()
+    try:
+        schedule_service.cancel_schedule(db.session(), issue)
+    except issues_service.IssueError as error:
+        db.session().rollback()
+        return _issue_page(issue, notice=error.message, status=409)
+    return commit_and_redirect("staff.newsletter.issue", issue_id=issue_id, done="cancelled")

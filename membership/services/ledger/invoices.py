@@ -1,5 +1,6 @@
 """Invoices: one donation per paid invoice (a subscription's first payment included), a failed
-renewal's past-due state and email, and a renewal the bank wants the supporter to confirm."""
+renewal's past-due state and the start (or, once paid, the end) of its dunning sequence, and a
+renewal the bank wants the supporter to confirm."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from membership.services.ledger.donations import (
     record_donation,
     split_payment,
 )
+from membership.services.lifecycle.dunning import mark_renewal_paid, record_failed_renewal
 from membership.services.ledger.subscriptions import (
     apply_subscription,
     create_subscription_from_intent,
@@ -113,6 +115,7 @@ def record_invoice_paid(
     )
     if invoice.billing_reason == "subscription_create":
         complete_intent(intent, now)
+    mark_renewal_paid(session, invoice.id, now=now)
     session.flush()
     return donation
 
@@ -139,21 +142,23 @@ def record_invoice_payment_failed(
 ) -> Subscription | None:
     """A renewal failed: the subscription is past due (as Stripe now says) and the supporter
     gets a link to fix their card."""
-    found = _subscriber_of(session, invoice, gateway=gateway, config=config, now=now)
-    if found is None:
+    if invoice.subscription_id is None:
         return None
-    subscription, email = found
-    if email:
-        notifications.queue_payment_failed(
-            session,
-            to=email,
-            subscription=subscription,
-            fix_url=invoice.hosted_invoice_url or f"{config.base_url.rstrip('/')}/account",
-            attempt=invoice.attempt_count or 1,
-            next_attempt=invoice.next_payment_attempt,
-            invoice_id=invoice.id,
-            config=config,
-        )
+    subscription = refresh_subscription(
+        session, invoice.subscription_id, gateway=gateway, config=config, now=now
+    )
+    if subscription is None:
+        return None
+    if invoice.billing_reason == "subscription_create":
+        return subscription  # the first payment fails on the Checkout page, not by email
+    record_failed_renewal(
+        session,
+        subscription,
+        invoice_id=invoice.id,
+        fix_url=invoice.hosted_invoice_url or f"{config.base_url.rstrip('/')}/account",
+        config=config,
+        now=now,
+    )
     session.flush()
     return subscription
 

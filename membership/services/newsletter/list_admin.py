@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from membership.models import (
     ConsentEvent,
     ConsentKind,
     StaffMember,
+    EmailSuppression,
     Subscriber,
     SubscriberStatus,
     utcnow,
@@ -58,6 +59,8 @@ class SubscriberPage:
     total: int
     page: int
     pages: int
+    # Address -> why it is never mailed (bounce, complaint), for the rows on this page.
+    suppressed: dict[str, str] = field(default_factory=dict)
 
 
 def list_subscribers(
@@ -80,7 +83,14 @@ def list_subscribers(
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return SubscriberPage(list(rows), total, page, pages)
+    suppressed = dict(
+        session.execute(
+            select(EmailSuppression.address, EmailSuppression.reason).where(
+                EmailSuppression.address.in_([row.email for row in rows])
+            )
+        ).all()
+    )
+    return SubscriberPage(list(rows), total, page, pages, suppressed)
 
 
 def status_counts(session: Session) -> dict[SubscriberStatus, int]:

@@ -1,4 +1,4 @@
-"""Sending an issue: queue one outbox email and one delivery row per confirmed subscriber.
+"""Sending an issue: queue one outbox email and one delivery row per subscriber in its audience.
 
 A job, so it commits batch by batch: one transaction for a whole list would hold its locks for
 minutes and lose everything on a crash, while a committed batch is kept and a rerun resumes after it.
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
@@ -23,9 +23,11 @@ from membership.models import (
     NewsletterIssue,
     StaffMember,
     Subscriber,
-    SubscriberStatus,
     utcnow,
 )
+from membership.services.newsletter.appeal import issue_appeal
+from membership.services.newsletter.audiences import audience_condition, is_current_supporter
+from membership.services.newsletter.clicks import track_links
 from membership.services.newsletter.issues import IssueError, recipient_count
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.outbox import queue_checked_emails
@@ -62,7 +64,7 @@ def send_issue_job(
     batch_size: int | None = None,
     now: datetime | None = None,
 ) -> SendReport:
-    """Queue the issue for every confirmed subscriber, one outbox email each, in batches.
+    """Queue the issue for every subscriber in its audience, one outbox email each, in batches.
 
     Each batch commits its emails and IssueDelivery rows together, so after a crash a batch is
     either all there or not at all, and running this again picks up exactly the subscribers
@@ -84,14 +86,25 @@ def send_issue_job(
             now=when,
         )
     commit()
-    template = issue_email(config, issue)
     signer = UnsubscribeSigner(config)
     issue_id = issue.id
+    audience = audience_condition(
+        issue.audience, quiet_days=config.supporter_banner_quiet_days, now=when
+    )
+    current = is_current_supporter(quiet_days=config.supporter_banner_quiet_days, now=when)
+    appeal = issue_appeal(session, config, issue_id)
+    # Rendered once per send each: supporters get the issue, everyone else the issue with the
+    # appeal block.
+    parts = (
+        (current, track_links(issue_email(config, issue), config, issue_id)),
+        (~current, track_links(issue_email(config, issue, appeal=appeal), config, issue_id)),
+    )
     queued = batches = 0
-    for batch in _unsent_confirmed(session, issue_id, size):
-        queued += _queue_batch(session, issue_id, batch, template, signer, when)
-        batches += 1
-        commit()
+    for part, template in parts:
+        for batch in _unsent_in_audience(session, issue_id, and_(audience, part), size):
+            queued += _queue_batch(session, issue_id, batch, template, signer, when)
+            batches += 1
+            commit()
     session.execute(
         update(NewsletterIssue)
         .where(NewsletterIssue.id == issue_id)
@@ -105,10 +118,11 @@ def send_issue_job(
     return SendReport(queued=queued, batches=batches, finished=True)
 
 
-def _unsent_confirmed(
-    session: Session, issue_id: int, size: int
+def _unsent_in_audience(
+    session: Session, issue_id: int, audience: ColumnElement[bool], size: int
 ) -> Iterator[list[tuple[int, str]]]:
-    """Batches of (id, email) of confirmed subscribers without a delivery for this issue, by id.
+    """Batches of (id, email) of the issue's audience (confirmed subscribers, narrowed) without a
+    delivery for this issue, by id.
 
     Keyset pagination on the id: each query starts after the last id seen, so it is as fast for
     the last batch as for the first and memory holds one batch at a time.
@@ -118,7 +132,7 @@ def _unsent_confirmed(
         rows = session.execute(
             select(Subscriber.id, Subscriber.email)
             .where(
-                Subscriber.status == SubscriberStatus.CONFIRMED,
+                audience,
                 Subscriber.id > after,
                 ~exists().where(
                     IssueDelivery.issue_id == issue_id,

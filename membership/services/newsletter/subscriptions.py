@@ -35,6 +35,7 @@ from membership.services.newsletter.links import (
     subscriber_of_confirmation,
     subscriber_of_unsubscribe,
 )
+from membership.services.newsletter.welcome import queue_newsletter_welcome
 from membership.services.outbox import queue_email
 from membership.services.sql import insert_or_ignore
 from membership.services.supporters import normalize_email
@@ -149,14 +150,16 @@ def confirm_subscription(
     if subscriber.status is SubscriberStatus.CONFIRMED:
         return subscriber
     asked = last_request(session, subscriber)
+    when = now or utcnow()
     confirm(
         session,
         subscriber,
         source=asked.source if asked else "confirmation-link",
         wording_version=asked.wording_version if asked else CURRENT_WORDING,
         ip_hash=hash_ip(config, ip),
-        now=now or utcnow(),
+        now=when,
     )
+    queue_newsletter_welcome(session, config, subscriber, now=when)
     return subscriber
 
 

@@ -34,6 +34,7 @@ ACTIONS = {
     "staff.created": "created a staff account",
     "staff.role_changed": "changed a staff member's role",
     "staff.deactivated": "deactivated a staff account",
+    "lifecycle.changed": "changed a lifecycle email",
     "staff.reactivated": "reactivated a staff account",
 }
 

@@ -23,6 +23,9 @@ from membership.models import (
 from membership.payments.gateway import PaymentProviderError, StripeGateway
 from membership.services import notifications
 from membership.services.errors import PaymentUnavailable, ServiceError
+from membership.services.lifecycle.reader_links import GROUP_TITLES
+from membership.services.lifecycle.sending import opted_out_groups
+from membership.services.lifecycle.stats import SentLine, supporter_messages
 from membership.services.newsletter import ConsentHistoryLine, consent_history
 from membership.services.staff import audit
 
@@ -82,6 +85,8 @@ class SupporterRecord:
     emails: list[EmailMessage]
     newsletter: list[ConsentHistoryLine]
     newsletter_status: str | None
+    lifecycle: list[SentLine]
+    lifecycle_opt_outs: list[str]  # what they unsubscribed from, in words
     # Every refund of their gifts in the status Stripe last gave it (failed ones included),
     # with the receipt number it belongs to; newest first.
     refunds: list[tuple[str, DonationRefund]] = field(default_factory=list)
@@ -134,6 +139,10 @@ def supporter_record(session: Session, supporter: Supporter, actor: StaffMember)
         emails,
         consents,
         subscriber.status.value if subscriber is not None else None,
+        supporter_messages(session, supporter.id),
+        sorted(
+            GROUP_TITLES[g] for g in opted_out_groups(session, supporter.id) if g in GROUP_TITLES
+        ),
         [(receipt or str(donation_id), refund) for receipt, donation_id, refund in refunds],
     )
 

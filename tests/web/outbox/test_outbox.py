@@ -30,7 +30,7 @@ from membership.emails.sender import (
     sender_from_config,
 )
 from membership.extensions import db
-from membership.models import EmailMessage, EmailStatus
+from membership.models import EmailMessage, EmailStatus, EmailSuppression
 from membership.services.outbox import (
     DeliveryReport,
     claim_batch,
@@ -275,14 +275,20 @@ def test_messages_not_yet_due_wait(smtp: SmtpCapture) -> None:
     assert deliver(smtp_sender(smtp), NOW + timedelta(minutes=5)) == DeliveryReport(sent=1)
 
 
-def test_a_refused_recipient_does_not_hold_up_the_batch(smtp: SmtpCapture) -> None:
+def test_a_refused_recipient_does_not_hold_up_the_batch_and_is_marked_bouncing(
+    smtp: SmtpCapture,
+) -> None:
     first, refused, last = make_email(1), make_email(2), make_email(3)
     smtp.refuse.add(refused.to_address)
-    assert deliver(smtp_sender(smtp)) == DeliveryReport(sent=2, retried=1)
+    # A 5xx for the recipient is permanent: failed at once (no retry), the address bouncing.
+    assert deliver(smtp_sender(smtp)) == DeliveryReport(sent=2, failed=1)
     assert sorted(m["To"] for m in smtp.messages) == [first.to_address, last.to_address]
     kept = stored(refused.id)
-    assert kept.status is EmailStatus.QUEUED
+    assert kept.status is EmailStatus.FAILED
     assert kept.last_error is not None and "550" in kept.last_error
+    suppression = db.session.get(EmailSuppression, refused.to_address)
+    assert suppression is not None and suppression.reason == "bounce"
+    assert "550" in suppression.detail
 
 
 # Faults and retries

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from helpers.clients import csrf_token_from
 from helpers.factories import count, make_article, make_variant, only
+from helpers.lifecycle import TRACKED, path_of
 from helpers.live_server import LiveServer
 from helpers.payments import admin, give, pay, session_id_from
 from membership.extensions import db
@@ -26,6 +27,7 @@ from membership.models import (
     DonationKind,
     DonationStatus,
     EmailMessage,
+    FailedRenewal,
     IntentStatus,
     Subscription,
     SubscriptionStatus,
@@ -134,9 +136,13 @@ def test_monthly_gift_renews_fails_recovers_and_cancels(
     failed = db.session.get(Subscription, subscription.id)
     assert failed is not None and failed.status is SubscriptionStatus.PAST_DUE
     assert count(Donation) == 2
-    warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "payment_failed"))
+    warning = db.session.scalar(select(EmailMessage).where(EmailMessage.kind == "dunning_day_0"))
     assert warning is not None and warning.to_address == "monthly@example.org"
-    assert f"{standin.url}/invoice/in_" in warning.text_body
+    # The link to pay goes through our signed redirect to Stripe's invoice page.
+    link = TRACKED.search(warning.text_body)
+    assert link is not None
+    paying = client.get(path_of(link.group(0)))
+    assert paying.headers["Location"].startswith(f"{standin.url}/invoice/in_")
 
     gateway = app.extensions["stripe_gateway"]
     gateway.cancel_subscription_now(subscription.stripe_subscription_id)
@@ -338,7 +344,7 @@ def test_receipt_and_failed_payment_mails_arrive_over_smtp(
     worker = app_factory(mail_url=smtp.url)
     _run_outbox(worker)
     mails = {str(m["Subject"]).split()[1]: m for m in smtp.wait_for(2)}
-    receipt, failed = mails["receipt"], mails["support"]
+    receipt, failed = mails["receipt"], mails["gift"]
     donation = only(Donation)
     assert receipt["To"] == "mail@example.org"
     assert donation.receipt_number in str(receipt["Subject"])
@@ -348,20 +354,21 @@ def test_receipt_and_failed_payment_mails_arrive_over_smtp(
     assert "Fees covered:   $0.46" in text and "Total charged:  $5.46" in text
     assert donation.receipt_number in html and "$5.46" in html
     assert "The Observatory" in text and "1 Example Street" in text
-    assert "didn't go through" in str(failed["Subject"])
+    # The failed renewal's first dunning email (day 0), queued by the webhook.
+    assert str(failed["Subject"]) == "Your gift to The Observatory did not go through"
     failed_text = failed.get_body(("plain",)).get_content()
-    assert "We tried to collect your $5.46 a month for The Observatory" in failed_text
-    fix_link = next(
-        line.strip()
-        for line in failed.get_body(("plain",)).get_content().splitlines()
-        if line.strip().startswith("http")
-    )
-    # The link in the mail works: the supporter pays the open invoice and the gift recovers.
+    assert "declined the renewal of your gift of $5.46" in failed_text
+    tracked = TRACKED.search(failed_text)
+    assert tracked is not None
+    # The link in the mail works (through our redirect): the supporter pays the open invoice,
+    # the gift recovers and the dunning sequence stops.
     import urllib.parse
     import urllib.request
 
-    with urllib.request.urlopen(fix_link, timeout=10) as page:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(tracked.group(0), timeout=10) as page:  # noqa: S310 (loopback)
         assert b"Pay invoice" in page.read()
+        fix_link = page.geturl()
+    assert fix_link.startswith(f"{standin.url}/invoice/")
     form = urllib.parse.urlencode({"card": "success"}).encode()
     with urllib.request.urlopen(fix_link.rstrip("/") + "/pay", data=form, timeout=10):  # noqa: S310
         pass
@@ -369,6 +376,7 @@ def test_receipt_and_failed_payment_mails_arrive_over_smtp(
     db.session.expire_all()
     assert only(Subscription).status.value == "active"
     assert count(Donation) == 2
+    assert only(FailedRenewal).paid_at is not None
     with worker.app_context():
         assert count(EmailMessage) == 3
 

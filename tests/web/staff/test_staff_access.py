@@ -62,6 +62,7 @@ def records(app: Flask) -> dict[str, int]:
         "supporter_id": supporter.id,
         "donation_id": donation.id,
         "member_id": members["editor"].id,
+        "name": "welcome",  # a lifecycle kind
         **{f"staff:{role}": m.id for role, m in members.items()},
     }
 
