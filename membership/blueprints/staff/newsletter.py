@@ -34,7 +34,6 @@ from membership.services.newsletter import schedule as schedule_service
 from membership.services.newsletter.appeal import issue_gifts
 from membership.services.newsletter.audiences import AUDIENCES, audience_counts
 from membership.services.newsletter.clicks import issue_clicks
-from membership.services.newsletter.consent import consent_history
 from membership.services.newsletter.schedule import choose_audience
 from membership.services.newsletter.send_job import send_issue_job
 

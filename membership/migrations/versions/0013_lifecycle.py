@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_lifecycle'
-down_revision = '0007_customers_currency'
+down_revision = '0010_sessions'
 branch_labels = None
 depends_on = None
 

@@ -26,13 +26,13 @@ from membership.services.ledger.donations import (
     record_donation,
     split_payment,
 )
-from membership.services.lifecycle.dunning import mark_renewal_paid, record_failed_renewal
 from membership.services.ledger.subscriptions import (
     apply_subscription,
     create_subscription_from_intent,
     refresh_subscription,
     subscription_row,
 )
+from membership.services.lifecycle.dunning import mark_renewal_paid, record_failed_renewal
 from membership.services.supporters import find_or_create_supporter
 
 

@@ -15,8 +15,8 @@ from membership.dates import first_of_month
 from membership.models import (
     ConsentEvent,
     ConsentKind,
-    StaffMember,
     EmailSuppression,
+    StaffMember,
     Subscriber,
     SubscriberStatus,
     utcnow,
