@@ -67,7 +67,9 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Please leave this field empty.")
 
     def validate_variant(self, field: HiddenField) -> None:
-        if field.data and not str(field.data).isdigit():
+        # An id we could look up, or nothing: "²" is a digit to Python but not a number to int().
+        value = str(field.data or "")
+        if value and not (value.isascii() and value.isdigit() and len(value) <= 9):
             field.data = ""
 
     def validate_source(self, field: HiddenField) -> None:

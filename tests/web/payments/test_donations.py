@@ -501,3 +501,12 @@ def test_a_mangled_source_slug_is_dropped_not_looked_up(
     assert response.status_code == 303
     intent = only(DonationIntent)
     assert intent.source_article_id is None
+
+
+@pytest.mark.parametrize("variant", ["²", "٣", "9" * 30, "-1"])
+def test_a_variant_that_is_no_id_is_ignored_not_a_500(client: FlaskClient, variant: str) -> None:
+    """Hypothesis found "²": a digit to str.isdigit, a ValueError to int(), once a 500."""
+    response = give(client, variant=variant)
+    assert response.status_code in (303, 400)  # too long for the field: refused with the form
+    if response.status_code == 303:
+        assert db.session.scalars(select(DonationIntent)).one().variant_id is None
