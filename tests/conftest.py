@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from helpers.clients import use_fresh_context_clients
 from helpers.config import WEBHOOK_SECRET, make_config
@@ -32,6 +32,14 @@ settings.register_profile("house", deadline=None)
 settings.load_profile("house")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that opens the test database carries the `database` marker: the PostgreSQL pass
+    (`make pytest-postgres`) runs those, the others gain nothing from a second run."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
 
@@ -43,6 +51,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'membership-test.sqlite3'}"
     )
     if is_postgres(url):
+        url = worker_database(url)
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -55,6 +64,26 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         upgrade()
         db.engine.dispose()
     return url
+
+
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database, named after the one in
+    TEST_DATABASE_URL (`test` -> `test_gw0`), created when missing; SQLite files are per worker
+    already (each worker has its own temporary folder)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    maintenance = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    maintenance.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def empty_all_tables() -> None:
