@@ -4,17 +4,19 @@ example is a configuration the app accepts."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from helpers.factories import make_article
 from helpers.nginx import PROJECT_ROOT
-from membership.config import Config
+from membership.config import Config, ConfigError
 from membership.extensions import db
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -76,6 +78,10 @@ def test_the_environment_file_example_is_a_valid_production_configuration(
         if line.strip() and not line.startswith("#"):
             key, _, value = line.partition("=")
             environ[key] = value
-    config = Config.from_env(environ, tmp_path)
+    # The example leaves SECRET_KEY empty, so a copied file cannot start with a known key.
+    assert environ["SECRET_KEY"] == ""
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Config.from_env(environ, tmp_path)
+    config = Config.from_env({**environ, "SECRET_KEY": secrets.token_urlsafe(48)}, tmp_path)
     assert config.is_production and config.proxy_hops == 1
     assert config.ratelimit_storage_uri.startswith("redis://")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import secrets
 import signal
 import subprocess
 import urllib.request
@@ -33,7 +34,7 @@ WEBHOOK_SECRET = "whsec_deploy_test"
 def _settings(**extra: str) -> dict[str, str]:
     return clean_env(
         APP_ENV="production",
-        SECRET_KEY="deploy-test-secret-key-long-enough-for-production",
+        SECRET_KEY=secrets.token_urlsafe(48),  # random, as production requires
         STRIPE_SECRET_KEY="sk_test_deploy",
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         RATELIMIT_STORAGE_URI="memory://",
