@@ -28,11 +28,15 @@ class WebhookReceiver:
         self.fail_next = 0
         self.attempts = 0
         self.lock = threading.Lock()
+        # Cleared: deliveries wait at the door (as a slow endpoint makes them queue up).
+        self.open = threading.Event()
+        self.open.set()
         self.emission_order: Callable[[], list[str]] = list
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server API
+                receiver.open.wait(30)
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode()
                 header = self.headers.get("Stripe-Signature", "")
@@ -81,6 +85,7 @@ class WebhookReceiver:
             self.bad_signatures = 0
             self.fail_next = 0
             self.attempts = 0
+        self.open.set()
 
     def types(self) -> list[str]:
         """The types of the events received, in the order the stand-in emitted them (it

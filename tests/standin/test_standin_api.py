@@ -124,8 +124,12 @@ def test_webhook_retries_after_failures(
 def test_webhooks_arrive_concurrently_and_out_of_order(
     client: stripe.StripeClient, server: StandinServer, receiver: Any
 ) -> None:
+    # A slow endpoint: the first deliveries hold the stand-in's senders while the rest queue up,
+    # as they do against a real endpoint under load; then the door opens.
+    receiver.open.clear()
     for n in range(30):
         client.v1.customers.create(params={"email": f"order{n}@example.org"})
+    receiver.open.set()
     assert server.flush(10)
     emitted = [e.id for e in client.v1.events.list(params={"limit": 30}).data][::-1]
     arrived = receiver.arrivals()
