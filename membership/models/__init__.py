@@ -4,11 +4,14 @@ from membership.models.account import AccountKind, SignInToken
 from membership.models.article import (
     Article,
     ArticleStatus,
+    BannerClick,
     BannerStat,
     BannerVariant,
     Frequency,
+    Placement,
 )
 from membership.models.audit import AuditEntry
+from membership.models.campaign import Campaign
 from membership.models.base import Base, UTCDateTime, utcnow
 from membership.models.donation import (
     BillingInterval,
@@ -61,7 +64,10 @@ __all__ = [
     "Supporter",
     "Article",
     "ArticleStatus",
+    "BannerClick",
     "BannerStat",
+    "Campaign",
+    "Placement",
     "BannerVariant",
     "Base",
     "EmailMessage",
