@@ -39,6 +39,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     website = StringField("Leave this empty", validators=[Length(max=200)])
     source = HiddenField(validators=[Length(max=120)])
     variant = HiddenField(validators=[Length(max=12)])
+    campaign = HiddenField(validators=[Length(max=80)])
 
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"once", "monthly", "annual"}:
@@ -71,6 +72,10 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
 
     def validate_variant(self, field: HiddenField) -> None:
         if field.data and not str(field.data).isdigit():
+            field.data = ""
+
+    def validate_campaign(self, field: HiddenField) -> None:
+        if field.data and not str(field.data).replace("-", "").isalnum():
             field.data = ""
 
     def validate_source(self, field: HiddenField) -> None:

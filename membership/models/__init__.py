@@ -11,8 +11,8 @@ from membership.models.article import (
     Placement,
 )
 from membership.models.audit import AuditEntry
-from membership.models.campaign import Campaign
 from membership.models.base import Base, UTCDateTime, utcnow
+from membership.models.campaign import Campaign
 from membership.models.donation import (
     BillingInterval,
     Donation,
