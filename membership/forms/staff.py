@@ -20,7 +20,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from membership.addresses import EMAIL_RE
 from membership.dates import first_of_month
@@ -31,6 +38,7 @@ from membership.models import (
     ArticleStatus,
     BannerVariant,
     Frequency,
+    Placement,
     StaffMember,
     StaffRole,
 )
@@ -129,6 +137,23 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     active = BooleanField("Running (shown to readers)")
+    placement = SelectField(
+        "Where it appears",
+        choices=[
+            SelectChoice(Placement.ARTICLE.value, "At the end of articles"),
+            SelectChoice(Placement.FRONT.value, "Slim banner on the front page"),
+            SelectChoice(Placement.STICKY.value, "Sticky bottom banner after a number of articles"),
+        ],
+        default=Placement.ARTICLE.value,
+    )
+    article_count_threshold = IntegerField(
+        "Article count: mention “You've read N articles this month” from this many articles "
+        "(sticky banners: appear from this article on); empty for never",
+        validators=[
+            Optional(),
+            NumberRange(1, 100, "Use a number from 1 to 100, or leave it empty."),
+        ],
+    )
 
     amounts: dict[str, list[int]]
 
@@ -152,6 +177,8 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
             "default_frequency": variant.default_frequency.value,
             "weight": variant.weight,
             "active": variant.active,
+            "placement": variant.placement.value,
+            "article_count_threshold": variant.article_count_threshold,
         }
         return cls(data=data, formdata=None)
 
@@ -165,6 +192,8 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
             default_frequency=Frequency(self.default_frequency.data),
             weight=int(self.weight.data),
             active=bool(self.active.data),
+            placement=Placement(self.placement.data),
+            article_count_threshold=self.article_count_threshold.data,
         )
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -67,7 +67,8 @@ def edit_variant(variant_id: int | None = None) -> ResponseReturnValue:
     try:
         saved = save_variant(db.session(), acting_member(), form.change(), variant=variant)
     except BannerError as error:
-        form.name.errors = [*form.name.errors, error.message]
+        field = getattr(form, error.field)
+        field.errors = [*field.errors, error.message]
         return _variant_page(form, variant, 400)
     return commit_and_redirect("staff.banner.index", notice=f"Saved the variant “{saved.name}”.")
 

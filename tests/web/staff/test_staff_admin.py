@@ -265,7 +265,7 @@ def test_editor_changes_a_banner_variant(app: Flask) -> None:
     fields = {
         "name": "control",
         "headline": "Readers fund this newsroom",
-        "body": "Give as little as $1.",
+        "body": "Give as little as $3 a month.",
         "amounts_once": "2, 7.50, 20",
         "amounts_monthly": "3,5",
         "amounts_annual": "",
@@ -297,6 +297,33 @@ def test_editor_changes_a_banner_variant(app: Flask) -> None:
         response = post_form(editor, url, {**fields, **bad})
         assert response.status_code == 400, bad
         assert message in response.get_data(as_text=True)
+
+
+def test_copy_that_promises_less_than_the_first_view_offers_is_refused(app: Flask) -> None:
+    """Issue 14: a variant opening on monthly said "as little as $1 helps" above $3/$5/$10."""
+    variant = make_variant("personal", amounts={"once": [100, 500]})
+    editor = as_role(app, StaffRole.EDITOR)
+    url = f"/staff/banner/{variant.id}"
+    fields = {
+        "name": "personal",
+        "headline": "Before you go",
+        "body": "As little as $1 helps, and it takes a minute.",
+        "amounts_once": "1, 5, 10",
+        "amounts_monthly": "3, 5, 10",
+        "default_frequency": "monthly",
+        "weight": "1",
+        "placement": "article",
+    }
+    refused = post_form(editor, url, fields)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "The copy promises $1, but the first view (monthly) starts at $3 a month." in page
+    assert 'id="body-error"' in page
+    db.session.expire_all()
+    assert db.session.get(BannerVariant, variant.id).amounts == {"once": [100, 500]}  # type: ignore[union-attr]
+    # Offering $1 a month first, or opening on the one-off amounts, is consistent.
+    assert post_form(editor, url, {**fields, "amounts_monthly": "1, 3, 5"}).status_code == 303
+    assert post_form(editor, url, {**fields, "default_frequency": "once"}).status_code == 303
 
 
 def test_admin_manages_staff_and_cannot_lock_everyone_out(app: Flask) -> None:
