@@ -11,7 +11,7 @@ from membership.blueprints import app_config
 from membership.caching import public_page
 from membership.config import Config
 from membership.extensions import db
-from membership.models import Article, ArticleStatus, utcnow
+from membership.models import Article, ArticleStatus, Placement, utcnow
 from membership.page_cache import PageCache, PageVersion
 from membership.services import articles as article_service
 from membership.services.banner import banner_version_columns, control_variant
@@ -27,7 +27,8 @@ def index() -> str:
     page = article_service.published_page(db.session(), number, config.articles_per_page)
     if page is None:
         abort(404)
-    return render_template("articles/index.html", page=page)
+    banner = control_variant(db.session(), utcnow(), Placement.FRONT)
+    return render_template("articles/index.html", page=page, banner=banner)
 
 
 def _page_cache() -> PageCache:
@@ -61,8 +62,12 @@ def _render_article(article_id: int) -> bytes:
     article = db.session().get(Article, article_id)
     if article is None:
         abort(404)
-    banner = control_variant(db.session(), utcnow())
-    return render_template("articles/article.html", article=article, banner=banner).encode()
+    now = utcnow()
+    banner = control_variant(db.session(), now)
+    sticky = control_variant(db.session(), now, Placement.STICKY)
+    return render_template(
+        "articles/article.html", article=article, banner=banner, sticky=sticky
+    ).encode()
 
 
 @bp.get("/articles/<slug>")
