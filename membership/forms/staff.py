@@ -110,7 +110,59 @@ def _amount_list(raw: str) -> list[int]:
     return amounts
 
 
-class VariantForm(FlaskForm):  # type: ignore[misc]
+def listed_amounts(amounts: list[int], currency: str) -> str:
+    """Saved presets as the form shows them: "1, 5, 7.50"."""
+    return ", ".join(decimal_amount(c, currency).removesuffix(".00") for c in amounts)
+
+
+class PresetAmounts:
+    """The preset amounts per frequency and the frequency shown first, shared by banner variants
+    and campaigns; `validate_presets` fills `amounts` in cents."""
+
+    amounts_once = StringField("One-off amounts, in dollars", validators=[Length(max=200)])
+    amounts_monthly = StringField("Monthly amounts, in dollars", validators=[Length(max=200)])
+    amounts_annual = StringField("Annual amounts, in dollars", validators=[Length(max=200)])
+    default_frequency = SelectField(
+        "Frequency shown first",
+        choices=[SelectChoice(f.value, f.value.capitalize()) for f in Frequency],
+        default=Frequency.ONCE.value,
+    )
+
+    amounts: dict[str, list[int]]
+
+    def validate_presets(self) -> bool:
+        ok = True
+        self.amounts = {}
+        for frequency in Frequency:
+            field = getattr(self, f"amounts_{frequency.value}")
+            try:
+                values = _amount_list(field.data or "")
+            except ValueError:
+                field.errors = [
+                    *field.errors,
+                    "List amounts in dollars separated by commas, like 1, 5, 10.",
+                ]
+                ok = False
+                continue
+            if any(v <= 0 or v > 100_000_00 for v in values) or len(values) > 6:
+                field.errors = [
+                    *field.errors,
+                    "Up to six amounts, each above $0 and at most $100,000.",
+                ]
+                ok = False
+                continue
+            if values:
+                self.amounts[frequency.value] = values
+        if ok and not self.amounts:
+            self.amounts_once.errors = [
+                *self.amounts_once.errors,
+                "Give at least one set of amounts.",
+            ]
+            ok = False
+        return ok
+
+
+class VariantForm(PresetAmounts, FlaskForm):  # type: ignore[misc]
     name = StringField(
         "Name (for reports)", validators=[DataRequired("Give the variant a name."), Length(max=100)]
     )
@@ -119,14 +171,6 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
     )
     body = TextAreaField(
         "Appeal text", validators=[DataRequired("Write the appeal."), Length(max=2000)]
-    )
-    amounts_once = StringField("One-off amounts, in dollars", validators=[Length(max=200)])
-    amounts_monthly = StringField("Monthly amounts, in dollars", validators=[Length(max=200)])
-    amounts_annual = StringField("Annual amounts, in dollars", validators=[Length(max=200)])
-    default_frequency = SelectField(
-        "Frequency shown first",
-        choices=[SelectChoice(f.value, f.value.capitalize()) for f in Frequency],
-        default=Frequency.ONCE.value,
     )
     weight = IntegerField(
         "Weight (share of readers)",
@@ -164,8 +208,7 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
             return cls(data={"weight": 1, "active": False}, formdata=None)
 
         def listed(frequency: Frequency) -> str:
-            amounts = variant.amounts_for(frequency)
-            return ", ".join(decimal_amount(c, currency).removesuffix(".00") for c in amounts)
+            return listed_amounts(variant.amounts_for(frequency), currency)
 
         data = {
             "name": variant.name,
@@ -198,37 +241,7 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = bool(super().validate(extra_validators))
-        self.amounts = {}
-        for frequency, field in (
-            ("once", self.amounts_once),
-            ("monthly", self.amounts_monthly),
-            ("annual", self.amounts_annual),
-        ):
-            try:
-                values = _amount_list(field.data or "")
-            except ValueError:
-                field.errors = [
-                    *field.errors,
-                    "List amounts in dollars separated by commas, like 1, 5, 10.",
-                ]
-                ok = False
-                continue
-            if any(v <= 0 or v > 100_000_00 for v in values) or len(values) > 6:
-                field.errors = [
-                    *field.errors,
-                    "Up to six amounts, each above $0 and at most $100,000.",
-                ]
-                ok = False
-                continue
-            if values:
-                self.amounts[frequency] = values
-        if ok and not self.amounts:
-            self.amounts_once.errors = [
-                *self.amounts_once.errors,
-                "Give at least one set of amounts.",
-            ]
-            ok = False
-        return ok
+        return self.validate_presets() and ok
 
 
 class ArticleForm(FlaskForm):  # type: ignore[misc]

@@ -409,3 +409,42 @@ def test_a_supporters_page_shows_their_newsletter_consent_history(app: Flask) ->
     assert "On the list: <strong>unsubscribed</strong>" in section
     assert section.index("<td>confirm</td>") < section.index("<td>unsubscribe</td>")
     assert "switched on in the supporter&#39;s account" in section
+
+
+def test_an_editor_creates_a_campaign_and_finance_sees_its_figures(
+    app: Flask, client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    editor = as_role(app, StaffRole.EDITOR)
+    today = datetime.now(UTC).date()
+    fields = {
+        "name": "Spring drive",
+        "slug": "spring-drive",
+        "headline": "Help us raise $500",
+        "body": "Every gift from $1 counts.",
+        "starts": (today - timedelta(days=1)).isoformat(),
+        "ends": (today + timedelta(days=13)).isoformat(),
+        "goal": "500",
+        "amounts_once": "1, 5, 10",
+        "default_frequency": "once",
+    }
+    for bad, message in (
+        ({"slug": "Spring Drive!"}, "lower-case letters"),
+        ({"goal": "", "goal_supporters": ""}, "Give a goal"),
+        ({"ends": (today - timedelta(days=3)).isoformat()}, "cannot be before"),
+        ({"amounts_once": "5, 10"}, "The copy promises $1"),
+        ({"matching_text": "Doubled by a donor"}, "needs its cap"),
+    ):
+        response = post_form(editor, "/staff/campaigns/new", {**fields, **bad})
+        assert response.status_code == 400, bad
+        assert message in response.get_data(as_text=True), bad
+    assert post_form(editor, "/staff/campaigns/new", fields).status_code == 303
+    pay(standin, session_id_from(give(client, amount="2500")))
+    finance = as_role(app, StaffRole.FINANCE)
+    page = finance.get("/staff/campaigns").get_data(as_text=True)
+    assert "Spring drive" in page and "(running)" in page
+    assert "$25 of $500 (5%)" in page
+    assert "/staff/campaigns/1" not in page  # finance reads, editors edit
+    assert finance.get("/staff/campaigns/1").status_code == 403
+    edit = editor.get("/staff/campaigns/1").get_data(as_text=True)
+    assert 'value="spring-drive"' in edit and 'value="1, 5, 10"' in edit
+    assert [a for _, a, _ in audit_actions()] == ["campaign.created"]
