@@ -64,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
         gifts,
         health,
         newsletter,
+        reminders,
         sign_in,
         staff,
         webhooks,
@@ -75,6 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(articles.bp)
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)
+    app.register_blueprint(reminders.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)

@@ -12,7 +12,7 @@ from membership.models.article import (
 )
 from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
-from membership.models.campaign import Campaign
+from membership.models.campaign import AppealReminder, Campaign
 from membership.models.donation import (
     BillingInterval,
     Donation,
@@ -41,6 +41,7 @@ from membership.models.supporter import Supporter
 
 __all__ = [
     "AccountKind",
+    "AppealReminder",
     "SignInToken",
     "ConsentEvent",
     "ConsentKind",

@@ -50,3 +50,21 @@ class Campaign(Base):
 
     def amounts_for(self, frequency: Frequency) -> list[int]:
         return list(self.amounts.get(frequency.value, []))
+
+
+class AppealReminder(Base):
+    """ "Remind me later": one email, about `remind_at`, to a reader who asked for it. The wording
+    they agreed to is kept with the request; the address is blanked once the reminder is queued
+    (or the reader cancels), so nothing personal outlives its one use."""
+
+    __tablename__ = "appeal_reminder"
+    __table_args__ = (Index("ix_appeal_reminder_due", "sent_at", "remind_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    consent_wording: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(120), default="")
+    remind_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]

@@ -16,7 +16,8 @@ from membership.models import Campaign, Donation, DonationStatus, Frequency, Sub
 from membership.services.appeal_copy import copy_promise_problem
 from membership.services.errors import ServiceError
 
-MAX_PRESETS = 6
+# Addresses under /support/ that pages already use: a campaign cannot take them.
+RESERVED_SLUGS = frozenset({"thanks", "cancelled", "remind"})
 
 
 class CampaignError(ServiceError):
@@ -123,6 +124,8 @@ def save_campaign(
     session: Session, change: CampaignChange, *, campaign: Campaign | None = None
 ) -> Campaign:
     """Create (`campaign` None) or change a campaign; refuses what would mislead readers."""
+    if change.slug in RESERVED_SLUGS:
+        raise CampaignError(f"/support/{change.slug} is taken by another page: choose another.")
     if change.ends_at <= change.starts_at:
         raise CampaignError("The campaign must end after it starts.")
     if not change.goal_cents and not change.goal_supporters:

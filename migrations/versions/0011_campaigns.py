@@ -1,4 +1,4 @@
-"""campaigns: campaigns, appeal placements and thresholds, banner clicks counted once per reader a day
+"""campaigns: campaigns, appeal placements and thresholds, banner clicks counted once per reader a day, remind-me-later requests
 
 Revision ID: 0011_campaigns
 Revises: 0006_staff
@@ -44,6 +44,20 @@ def upgrade():
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.create_index('ix_campaign_dates', ['starts_at', 'ends_at'], unique=False)
 
+    op.create_table('appeal_reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=True),
+    sa.Column('consent_wording', sa.Text(), nullable=False),
+    sa.Column('consented_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=120), nullable=False),
+    sa.Column('remind_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appeal_reminder'))
+    )
+    with op.batch_alter_table('appeal_reminder', schema=None) as batch_op:
+        batch_op.create_index('ix_appeal_reminder_due', ['sent_at', 'remind_at'], unique=False)
+
     op.create_table('banner_click',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -73,6 +87,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_banner_click_day'))
 
     op.drop_table('banner_click')
+    with op.batch_alter_table('appeal_reminder', schema=None) as batch_op:
+        batch_op.drop_index('ix_appeal_reminder_due')
+
+    op.drop_table('appeal_reminder')
     with op.batch_alter_table('campaign', schema=None) as batch_op:
         batch_op.drop_index('ix_campaign_dates')
 
