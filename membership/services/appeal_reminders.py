@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.emails.appeal_reminders import appeal_reminder_email
-from membership.models import AppealReminder
+from membership.models import AppealReminder, Supporter
 from membership.services.outbox import queue_email
+from membership.services.privacy import Row, register_personal_data, row_dict
 from membership.services.supporters import normalize_email
 
 REMIND_AFTER = timedelta(days=30)
@@ -104,3 +105,30 @@ def queue_due_reminders(session: Session, *, config: Config, now: datetime) -> i
         reminder.email = None
     session.flush()
     return len(due)
+
+
+def _reminders_of(session: Session, supporter: Supporter) -> list[AppealReminder]:
+    if not supporter.email:
+        return []
+    address = normalize_email(supporter.email)
+    return list(
+        session.scalars(
+            select(AppealReminder)
+            .where(AppealReminder.email == address)
+            .order_by(AppealReminder.id)
+        )
+    )
+
+
+def export_reminder_data(session: Session, supporter: Supporter) -> dict[str, list[Row]]:
+    """Pending "remind me later" requests under the supporter's address (sent ones kept none)."""
+    return {"appeal_reminder": [row_dict(r) for r in _reminders_of(session, supporter)]}
+
+
+def erase_reminder_data(session: Session, supporter: Supporter) -> None:
+    for reminder in _reminders_of(session, supporter):
+        session.delete(reminder)
+    session.flush()
+
+
+register_personal_data(export_reminder_data, erase_reminder_data)

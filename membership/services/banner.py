@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
@@ -166,9 +166,9 @@ def count_banner_click(
         dialect_insert(session, BannerClick)
         .values(day=day, variant_id=variant_id, reader=impression.reader)
         .on_conflict_do_nothing(index_elements=["day", "variant_id", "reader"])
+        .returning(BannerClick.id)
     )
-    inserted: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
-    if inserted.rowcount != 1:
+    if session.execute(stmt).scalar() is None:  # this reader's click was counted today already
         return False
     count_banner_event(session, day=day, variant_id=variant_id, article_id=article_id, clicks=1)
     return True
