@@ -19,6 +19,7 @@ from membership.extensions import db, limiter, payments
 from membership.forms import ConfirmForm
 from membership.forms.support import SupportForm
 from membership.models import Campaign, Frequency, utcnow
+from membership.rate_limits import limits_must_hold
 from membership.services.campaigns import campaign_by_slug, campaign_progress
 from membership.services.checkout import (
     DonationChoice,
@@ -198,6 +199,7 @@ def _checkout(config: Config, choice: DonationChoice, form: SupportForm) -> Resp
 @limiter.limit(_limit_value, deduct_when=_created_checkout)
 # ...and a looser cap on attempts of any kind.
 @limiter.limit("30/minute")
+@limits_must_hold
 def start_donation() -> ResponseReturnValue:
     config = app_config()
     form = _form(config)
@@ -274,6 +276,7 @@ def thanks_status() -> ResponseReturnValue:
 @bp.post("/support/thanks/monthly")
 @limiter.limit(_limit_value, deduct_when=_created_checkout)
 @limiter.limit("30/minute")
+@limits_must_hold
 def make_it_monthly() -> ResponseReturnValue:
     """One click from a confirmed one-off gift to a new Checkout for the same amount monthly."""
     config = app_config()
