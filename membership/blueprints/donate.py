@@ -11,10 +11,12 @@ from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
+from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
 from membership.blueprints.banner_api import reader_impressions, remember_recent_donor
 from membership.caching import no_store
 from membership.config import Config
+from membership.currencies import currency
 from membership.extensions import db, limiter, payments
 from membership.forms import ConfirmForm
 from membership.forms.support import SupportForm
@@ -68,6 +70,7 @@ def _form(config: Config, **kwargs: object) -> SupportForm:
         min_cents=config.min_amount_cents,
         max_cents=config.max_amount_cents,
         currency=config.currency,
+        locale=config.locale,
         **kwargs,
     )
 
@@ -102,6 +105,9 @@ def _render(
             running=campaign is not None and campaign.starts_at <= utcnow() < campaign.ends_at,
             fee_percent=config.fee_percent,
             fee_fixed=config.fee_fixed_cents,
+            per_unit=currency(config.currency).per_unit,
+            digits=currency(config.currency).display_digits,
+            step=currency(config.currency).step,
         ),
         status,
     )
@@ -183,7 +189,12 @@ def _checkout(config: Config, choice: DonationChoice, form: SupportForm) -> Resp
     try:
         intent = create_intent(session_db, choice, config)
         url = start_checkout(
-            session_db, payments.gateway, intent, config, source_slug=choice.source_slug
+            session_db,
+            payments.gateway,
+            intent,
+            config,
+            source_slug=choice.source_slug,
+            supporter=signed_in_supporter(),
         )
     except ServiceError as error:
         # Nothing half-recorded: the intent goes with the rollback.

@@ -11,8 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from membership.formatting import decimal_amount
-from membership.forms import parse_amount_cents
+from membership.forms import amount_field_value, parse_amount
 from membership.forms.staff import PresetAmounts, listed_amounts
 from membership.models import Campaign, Frequency
 from membership.services.campaigns import CampaignChange
@@ -34,7 +33,7 @@ class CampaignForm(PresetAmounts, FlaskForm):  # type: ignore[misc]
     )
     starts = DateField("First day", validators=[DataRequired("Give the first day.")])
     ends = DateField("Last day", validators=[DataRequired("Give the last day.")])
-    goal = StringField("Goal, in dollars (optional)", validators=[Length(max=20)])
+    goal = StringField("Goal amount (optional)", validators=[Length(max=20)])
     goal_supporters = IntegerField(
         "Goal, in new supporters (optional)",
         validators=[Optional(), NumberRange(1, 1_000_000, "Use a number from 1 to 1,000,000.")],
@@ -43,7 +42,7 @@ class CampaignForm(PresetAmounts, FlaskForm):  # type: ignore[misc]
         "Matching-gift line (optional), like “Every gift is doubled up to $10,000 by …”",
         validators=[Length(max=300)],
     )
-    matching_cap = StringField("Matching cap, in dollars", validators=[Length(max=20)])
+    matching_cap = StringField("Matching cap", validators=[Length(max=20)])
 
     goal_cents: int | None
     matching_cap_cents: int | None
@@ -51,10 +50,10 @@ class CampaignForm(PresetAmounts, FlaskForm):  # type: ignore[misc]
     @classmethod
     def of_campaign(cls, campaign: Campaign | None, currency: str, zone: ZoneInfo) -> CampaignForm:
         if campaign is None:
-            return cls(formdata=None)
+            return cls(formdata=None, currency=currency)
 
         def dollars(cents: int | None) -> str:
-            return decimal_amount(cents, currency).removesuffix(".00") if cents else ""
+            return amount_field_value(cents, currency) if cents else ""
 
         data: dict[str, Any] = {
             "name": campaign.name,
@@ -74,14 +73,14 @@ class CampaignForm(PresetAmounts, FlaskForm):  # type: ignore[misc]
                 for f in Frequency
             },
         }
-        return cls(data=data, formdata=None)
+        return cls(data=data, formdata=None, currency=currency)
 
     def _money(self, field: StringField) -> int | None:
         raw = (field.data or "").strip()
         if not raw:
             return None
         try:
-            cents = parse_amount_cents(raw)
+            cents = parse_amount(raw, self.currency)
         except ValueError:
             field.errors = [*field.errors, "Enter an amount in dollars, like 500 or 10000."]
             return None

@@ -38,7 +38,7 @@ from membership.models.newsletter import (
     SubscriberStatus,
 )
 from membership.models.staff import StaffMember, StaffRole
-from membership.models.supporter import Supporter
+from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
     "JobLease",
@@ -65,6 +65,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterCustomer",
     "Article",
     "ArticleStatus",
     "BannerClick",

@@ -43,7 +43,7 @@ def edit_campaign(campaign_id: int | None = None) -> ResponseReturnValue:
     campaign = None if campaign_id is None else db.get_or_404(Campaign, campaign_id)
     if request.method == "GET":
         return _page(CampaignForm.of_campaign(campaign, config.currency, config.zone), campaign)
-    form = CampaignForm()
+    form = CampaignForm(currency=config.currency)
     if not form.validate():
         return _page(form, campaign, 400)
     try:

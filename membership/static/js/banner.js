@@ -59,11 +59,6 @@ function viewsWithoutClick() {
   return state.views;
 }
 
-function money(cents) {
-  const dollars = cents / 100;
-  return Number.isInteger(dollars) ? `$${dollars}` : `$${dollars.toFixed(2)}`;
-}
-
 function supportHref(base, params) {
   const url = new URL(base, window.location.origin);
   for (const [key, value] of Object.entries(params)) {
@@ -81,9 +76,11 @@ function renderAmounts(banner, variant, frequency) {
   const base = variant.support_url || banner.dataset.supportUrl;
   const source = banner.dataset.article;
   list.replaceChildren();
-  for (const cents of variant.amounts[frequency] || []) {
+  const labels = (variant.amount_labels || {})[frequency] || [];
+  for (const [index, cents] of (variant.amounts[frequency] || []).entries()) {
     const href = supportHref(base, { amount: cents, frequency, source, variant: variant.id });
-    list.append(el("li", {}, el("a", { className: "button", href }, money(cents) + SUFFIX[frequency])));
+    const text = (labels[index] ?? String(cents)) + SUFFIX[frequency];
+    list.append(el("li", {}, el("a", { className: "button", href }, text)));
   }
   const href = supportHref(base, { frequency, source, variant: variant.id });
   list.append(el("li", {}, el("a", { className: "button button--secondary", href }, "Other amount")));
