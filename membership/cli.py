@@ -15,6 +15,7 @@ from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db, payments
 from membership.models import NewsletterIssue, SubscriberStatus, utcnow
+from membership.payments.account_setup import AccountSetup
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
 from membership.services import outbox as outbox_service
@@ -25,13 +26,14 @@ from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
 from membership.services.staff import accounts as staff_service
+from membership.services.stripe_setup import set_up_stripe
 from membership.services.stripe_sync import sync_from_stripe
 from membership.worker.loop import Worker, stop_on_signals
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")
 staff_cli = AppGroup("staff", help="Newsroom staff accounts.")
 articles_cli = AppGroup("articles", help="Articles.")
-stripe_cli = AppGroup("stripe", help="Stripe: recover missed webhooks.")
+stripe_cli = AppGroup("stripe", help="Stripe: set up the account, recover missed webhooks.")
 outbox_cli = AppGroup("outbox", help="Queued email.")
 reminders_cli = AppGroup("reminders", help="Reminders to supporters.")
 accounts_cli = AppGroup("accounts", help="Supporter accounts.")
@@ -87,6 +89,36 @@ def articles_import(path: Path) -> None:
     db.session().commit()
     for article in imported:
         click.echo(f"imported {article.slug} ({article.status.value})")
+
+
+@stripe_cli.command("setup")
+def stripe_setup() -> None:
+    """Create or update the webhook endpoint and billing portal configuration (idempotent)."""
+    config = current_app.config["MEMBERSHIP"]
+    if not config.stripe_secret_key:
+        raise click.ClickException("STRIPE_SECRET_KEY is not set: put your secret key there.")
+    try:
+        report = set_up_stripe(AccountSetup(payments.gateway), config)
+    except PaymentUnavailable as error:
+        raise click.ClickException(
+            f"Stripe did not answer: {error.detail or error.message}"
+        ) from None
+    money = {"live": "LIVE mode: real money", "test": "test mode: no real money"}
+    click.echo(f"Stripe account in {money.get(report.mode, 'an unknown mode (key prefix?)')}.")
+    click.echo(
+        f"Webhook endpoint {report.endpoint_id} ({report.endpoint_action}): {report.webhook_url}"
+    )
+    click.echo(
+        f"Billing portal configuration {report.portal_configuration_id} ({report.portal_action})"
+    )
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    click.echo("\nPut these in the environment (.env or your service manager):")
+    if report.webhook_secret:
+        click.echo(f"  STRIPE_WEBHOOK_SECRET={report.webhook_secret}   # shown this once")
+    else:
+        click.echo("  STRIPE_WEBHOOK_SECRET=<unchanged: the secret you saved when it was created>")
+    click.echo(f"  STRIPE_PORTAL_CONFIGURATION={report.portal_configuration_id}")
 
 
 @stripe_cli.command("sync")

@@ -79,6 +79,8 @@ class Config:
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
+    # The billing portal configuration `flask stripe setup` made (bpc_...): card and invoices only.
+    stripe_portal_configuration: str = ""
     stripe_timeout_seconds: float = 10.0
     stripe_max_network_retries: int = 0
     receipt_prefix: str = "OBS"
@@ -205,6 +207,13 @@ class Config:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
+        if self.stripe_portal_configuration and not self.stripe_portal_configuration.startswith(
+            "bpc_"
+        ):
+            raise ConfigError(
+                "STRIPE_PORTAL_CONFIGURATION must be a billing portal configuration id (bpc_...),"
+                " as `flask stripe setup` prints it"
+            )
         self._validate_money()
         if not 0 <= self.fee_percent < 50 or self.fee_fixed_cents < 0:
             raise ConfigError("FEE_PERCENT must be between 0 and 50, FEE_FIXED_CENTS not negative")

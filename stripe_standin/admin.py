@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from stripe_standin import checkout, disputes, renewals
+from stripe_standin import checkout, disputes, portal, renewals
 from stripe_standin.errors import StripeError
 from stripe_standin.responses import json_response
 from stripe_standin.store import JSON, Store
@@ -92,9 +92,25 @@ def register(app: Flask, store: Store) -> None:
     def dispute(cid: str) -> JSON:
         return store.render(disputes.create(store, store.get("charge", cid), body()))
 
+    def update_dispute(did: str) -> JSON:
+        status = str(body().get("status", ""))
+        return store.render(disputes.update(store, store.get("dispute", did), status))
+
     def close_dispute(did: str) -> JSON:
         status = str(body().get("status", ""))
         return store.render(disputes.close(store, store.get("dispute", did), status))
+
+    def portal_default() -> JSON:
+        """What saving the portal settings in Stripe's Dashboard does: a default configuration
+        (payment methods and invoice history only, unless the body says otherwise)."""
+        data = body()
+        features = data.get("features") or {
+            "payment_method_update": {"enabled": True},
+            "invoice_history": {"enabled": True},
+        }
+        return store.render(
+            portal.create_configuration(store, {"features": features}, default=True)
+        )
 
     def faults() -> JSON:
         data = body()
@@ -129,7 +145,9 @@ def register(app: Flask, store: Store) -> None:
     add("subscriptions/<sid>/renew", renew)
     add("subscriptions/<sid>/fail_renewal", fail_renewal)
     add("charges/<cid>/dispute", dispute)
+    add("disputes/<did>/update", update_dispute)
     add("disputes/<did>/close", close_dispute)
     add("faults", faults)
+    add("portal/default", portal_default)
     add("events", events, ("GET",))
     add("checkout/<sid>/pay", pay_checkout)

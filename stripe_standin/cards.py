@@ -18,6 +18,25 @@ CARDS: dict[str, tuple[str, bool]] = {
     "0002": ("0002", False),
     "4000000000000002": ("0002", False),
 }
+# Stripe's test cards whose charge succeeds and then behaves: what happens, by last4.
+REFUND_FAILS = "5126"  # 4000000000005126: a refund of the charge fails
+DISPUTE_FRAUDULENT = "0259"  # 4000000000000259: the charge is disputed as fraudulent
+DISPUTE_INQUIRY = "1976"  # 4000000000001976: the bank opens an inquiry
+BEHAVING_CARDS = {
+    "4000000000005126": REFUND_FAILS,
+    "4000000000000259": DISPUTE_FRAUDULENT,
+    "4000000000001976": DISPUTE_INQUIRY,
+}
+for _number, _last4 in BEHAVING_CARDS.items():
+    CARDS[_number] = CARDS[_last4] = (_last4, True)
+# What the simulated checkout page offers: (form value, label).
+CARD_CHOICES = (
+    ("success", "Visa ending 4242 (succeeds)"),
+    ("decline", "Visa ending 0002 (declined)"),
+    ("4000000000005126", "Visa ending 5126 (succeeds; a refund of it fails)"),
+    ("4000000000000259", "Visa ending 0259 (succeeds; then disputed as fraudulent)"),
+    ("4000000000001976", "Visa ending 1976 (succeeds; then the bank opens an inquiry)"),
+)
 
 
 def lookup(card: str) -> tuple[str, bool]:
@@ -69,6 +88,11 @@ def create_payment_method(store: Store, card: str, customer: str | None, email: 
         }
     )
     return store.add(pm)
+
+
+def last4_of(store: Store, pm_id: str | None) -> str | None:
+    pm = store.objects.get(pm_id or "")
+    return str(pm["card"]["last4"]) if pm else None
 
 
 def pm_succeeds(store: Store, pm_id: str | None) -> bool:

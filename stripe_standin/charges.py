@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from stripe_standin import cards
+from stripe_standin import cards, disputes
 from stripe_standin.ids import new_id
 from stripe_standin.store import JSON, Store
 
@@ -138,6 +138,10 @@ def attempt_payment(
         pi["last_payment_error"] = None
         store.emit("payment_intent.succeeded", pi)
         store.emit("charge.succeeded", ch)
+        # Stripe's dispute test cards: the bank disputes the charge right after.
+        last4 = pm["card"]["last4"]
+        if last4 in (cards.DISPUTE_FRAUDULENT, cards.DISPUTE_INQUIRY):
+            disputes.create(store, ch, {"inquiry": last4 == cards.DISPUTE_INQUIRY})
     else:
         pi["status"] = "requires_payment_method"
         pi["last_payment_error"] = {

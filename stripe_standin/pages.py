@@ -44,15 +44,16 @@ __BODY__
 </html>
 """
 
-_CARD_CHOICE = """
-<fieldset>
-  <legend>Test card</legend>
-  <label><input type="radio" name="card" value="success" checked>
-    Visa ending 4242 (succeeds)</label>
-  <label><input type="radio" name="card" value="decline">
-    Visa ending 0002 (declined)</label>
-</fieldset>
-"""
+# Stripe's test cards, as radio buttons (static text: the labels are ours).
+_CARD_CHOICE = (
+    "\n<fieldset>\n  <legend>Test card</legend>\n"
+    + "".join(
+        f'  <label><input type="radio" name="card" value="{value}"'
+        f"{' checked' if n == 0 else ''}>\n    {label}</label>\n"
+        for n, (value, label) in enumerate(cards.CARD_CHOICES)
+    )
+    + "</fieldset>\n"
+)
 
 _CHECKOUT = (
     """

@@ -1,9 +1,16 @@
-"""Refunds: Stripe's checks on what may be refunded, the refund, and the charge's refunded total."""
+"""Refunds: Stripe's checks on what may be refunded, the refund, and the charge's refunded total.
+
+As at Stripe, a refund starts `pending` and then settles: `succeeded`, or `failed` for a charge
+of test card 4000000000005126, which gives the charge its refunded amount back
+(`refund.updated`, `refund.failed`, `charge.refund.updated`). The API answers with the pending
+refund; the stand-in settles it right after, so its events race the ones before it.
+"""
 
 from __future__ import annotations
 
 import copy
 
+from stripe_standin import cards
 from stripe_standin.errors import StripeError
 from stripe_standin.ids import new_id
 from stripe_standin.money import check_amount, format_amount
@@ -31,7 +38,8 @@ def create(store: Store, params: JSON) -> JSON:
         raise StripeError("Missing required param: charge.", param="charge")
     if not ch["paid"]:
         raise StripeError("This charge was not paid and cannot be refunded.", param="charge")
-    if ch["disputed"]:
+    dispute = store.objects.get(store.private[ch["id"]].get("dispute", ""))
+    if dispute is not None and not dispute["is_charge_refundable"]:
         raise StripeError(
             f"Charge {ch['id']} has been charged back; cannot issue a refund.",
             param="charge",
@@ -74,16 +82,45 @@ def create(store: Store, params: JSON) -> JSON:
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
-            "status": "succeeded",
+            "failure_reason": None,
+            "status": "pending",
             "transfer_reversal": None,
         }
     )
     store.add(refund)
+    _change_refunded(store, ch, refund, amount, "charge.refunded")
+    store.emit("refund.created", refund)
+    answer = copy.deepcopy(refund)
+    _settle(store, ch, refund)
+    return answer
+
+
+def _change_refunded(store: Store, ch: JSON, refund: JSON, amount: int, event: str | None) -> None:
+    """The charge's refunded total moves by ``amount``; its refunds list shows ``refund`` now."""
     before = copy.deepcopy(ch)
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-    ch["refunds"]["data"].insert(0, copy.deepcopy(refund))
+    listed = [r for r in ch["refunds"]["data"] if r["id"] != refund["id"]]
+    ch["refunds"]["data"] = [copy.deepcopy(refund), *listed]
     ch["refunds"]["total_count"] = len(ch["refunds"]["data"])
-    store.emit("charge.refunded", ch, diff_top_level(before, ch))
-    store.emit("refund.created", refund)
-    return refund
+    if event is not None:
+        store.emit(event, ch, diff_top_level(before, ch))
+
+
+def _settle(store: Store, ch: JSON, refund: JSON) -> None:
+    """The bank's answer: succeeded, or failed for the refund-failing test card. The events
+    about it carry the refund (``charge.refund.updated`` too), not the charge."""
+    before = copy.deepcopy(refund)
+    if cards.last4_of(store, ch["payment_method"]) == cards.REFUND_FAILS:
+        refund["status"] = "failed"
+        refund["failure_reason"] = "expired_or_canceled_card"
+        refund["failure_balance_transaction"] = new_id("txn")
+        _change_refunded(store, ch, refund, -refund["amount"], None)
+        store.emit("refund.failed", refund)
+    else:
+        refund["status"] = "succeeded"
+        refund["destination_details"]["card"]["reference_status"] = "available"
+        _change_refunded(store, ch, refund, 0, None)
+    previous = diff_top_level(before, refund)
+    store.emit("refund.updated", refund, previous)
+    store.emit("charge.refund.updated", refund, previous)

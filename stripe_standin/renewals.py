@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from stripe_standin import invoices, subscriptions
+from stripe_standin import invoices, schedules, subscriptions
 from stripe_standin.clock import INTERVAL_MONTHS, add_months
 from stripe_standin.errors import StripeError
 from stripe_standin.store import JSON, Store
@@ -62,6 +62,7 @@ def renew(store: Store, sub: JSON, *, fail: bool = False) -> JSON:
         and pause["resumes_at"] <= subscriptions.first_item(sub)["current_period_end"]
     ):
         sub["pause_collection"] = pause = None
+    schedules.start_due_phase(store, sub)
     old_start, new_start, new_end = _advance_period(store, sub)
     invoice = invoices.create(store, sub, "subscription_cycle", period=(old_start, new_start))
     if pause and not fail:
@@ -82,5 +83,7 @@ def renew(store: Store, sub: JSON, *, fail: bool = False) -> JSON:
             invoices.pay(store, invoice, pm_id, update_subscription=False)
             if sub["status"] == "past_due" and not invoices.open_for_subscription(store, sub["id"]):
                 sub["status"] = "active"
+            if sub["status"] == "trialing":
+                sub["status"] = "active"  # the trial ended with this period
     store.emit_changes("customer.subscription.updated", sub, before)
     return invoice

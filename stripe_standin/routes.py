@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from stripe_standin import checkout, customers, invoices, portal, refunds, subscriptions
+from stripe_standin import (
+    checkout,
+    customers,
+    invoices,
+    portal,
+    refunds,
+    schedules,
+    subscriptions,
+    webhook_endpoints,
+)
 from stripe_standin.errors import CardDeclined
 from stripe_standin.params import as_str
 from stripe_standin.store import JSON, Store
@@ -136,6 +145,37 @@ def _portal_create(store: Store, params: JSON) -> tuple[int, JSON]:
     return 200, store.render(portal.create(store, params))
 
 
+def _portal_configuration_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, store.render(portal.create_configuration(store, params))
+
+
+def _portal_configuration_update(store: Store, params: JSON, cid: str) -> tuple[int, JSON]:
+    configuration = store.get("billing_portal.configuration", cid)
+    return 200, store.render(portal.update_configuration(store, configuration, params))
+
+
+def _webhook_endpoint_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, webhook_endpoints.create(store, params)
+
+
+def _webhook_endpoint_update(store: Store, params: JSON, wid: str) -> tuple[int, JSON]:
+    endpoint = store.get("webhook_endpoint", wid)
+    return 200, store.render(webhook_endpoints.update(store, endpoint, params))
+
+
+def _webhook_endpoint_delete(store: Store, params: JSON, wid: str) -> tuple[int, JSON]:
+    return 200, webhook_endpoints.delete(store, store.get("webhook_endpoint", wid))
+
+
+def _schedule_create(store: Store, params: JSON) -> tuple[int, JSON]:
+    return 200, store.render(schedules.create(store, params))
+
+
+def _schedule_update(store: Store, params: JSON, sid: str) -> tuple[int, JSON]:
+    schedule = store.get("subscription_schedule", sid)
+    return 200, store.render(schedules.update(store, schedule, params))
+
+
 def _events_list(store: Store, params: JSON) -> tuple[int, JSON]:
     types: list[str] = []
     if params.get("type"):
@@ -171,6 +211,9 @@ COLLECTIONS = {
     "payment_methods": "payment_method",
     "setup_intents": "setup_intent",
     "billing_portal/sessions": "billing_portal.session",
+    "billing_portal/configurations": "billing_portal.configuration",
+    "webhook_endpoints": "webhook_endpoint",
+    "subscription_schedules": "subscription_schedule",
     "events": "event",
 }
 
@@ -205,8 +248,22 @@ _route("POST", f"invoices/{_ID}/pay", _invoices_pay)
 _route("POST", "refunds", _refunds_create)
 _route("GET", "refunds", _list_matching("refund", "/v1/refunds", ("charge", "payment_intent")))
 _route("GET", "charges", _list_matching("charge", "/v1/charges", ("customer", "payment_intent")))
+_route("GET", "disputes", _list_matching("dispute", "/v1/disputes", ("charge", "payment_intent")))
 _route("POST", "billing_portal/sessions", _portal_create)
 _route("GET", "events", _events_list)
+_route("POST", "billing_portal/configurations", _portal_configuration_create)
+_route(
+    "GET",
+    "billing_portal/configurations",
+    _list_matching("billing_portal.configuration", "/v1/billing_portal/configurations", ()),
+)
+_route("POST", f"billing_portal/configurations/{_ID}", _portal_configuration_update)
+_route("POST", "subscription_schedules", _schedule_create)
+_route("POST", f"subscription_schedules/{_ID}", _schedule_update)
+_route("POST", "webhook_endpoints", _webhook_endpoint_create)
+_route("GET", "webhook_endpoints", _list_matching("webhook_endpoint", "/v1/webhook_endpoints", ()))
+_route("POST", f"webhook_endpoints/{_ID}", _webhook_endpoint_update)
+_route("DELETE", f"webhook_endpoints/{_ID}", _webhook_endpoint_delete)
 for _collection, _kind in COLLECTIONS.items():
     _route("GET", f"{_collection}/{_ID}", _retrieve(_kind))
 

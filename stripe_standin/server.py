@@ -9,6 +9,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from stripe_standin.app import StandinConfig, create_standin_app, get_store
 from stripe_standin.store import Store
+from stripe_standin.webhooks import DEFAULT_TIME_SCALE
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -32,6 +33,7 @@ class StandinServer:
         host: str = "127.0.0.1",
         port: int = 0,
         quiet: bool = True,
+        webhook_time_scale: float = DEFAULT_TIME_SCALE,
     ) -> None:
         self.quiet = quiet
         self.host = host
@@ -40,6 +42,7 @@ class StandinServer:
             public_url=f"http://{host}:{port}",
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            webhook_time_scale=webhook_time_scale,
         )
         self.app = create_standin_app(self.config)
         self._server: BaseWSGIServer | None = None

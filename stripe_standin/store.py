@@ -106,10 +106,10 @@ class Store:
 
     # -- events & webhooks ----------------------------------------------------------------------
     def emit(self, event_type: str, obj: JSON, previous: JSON | None = None) -> JSON:
-        data: JSON = {"object": copy.deepcopy(obj)}
+        data: JSON = {"object": _without_unexpanded(copy.deepcopy(obj), [])}
         if previous:
             data["previous_attributes"] = copy.deepcopy(previous)
-        deliver = bool(self.deliveries_enabled and self.webhook_url and self.webhook_secret)
+        targets = self._targets(event_type) if self.deliveries_enabled else []
         event: JSON = {
             "id": new_id("evt"),
             "object": "event",
@@ -117,14 +117,13 @@ class Store:
             "created": now(),
             "data": data,
             "livemode": False,
-            "pending_webhooks": 1 if deliver else 0,
+            "pending_webhooks": 0,
             "request": {"id": None, "idempotency_key": None},
             "type": event_type,
         }
         self.events.append(event)
         self.objects[event["id"]] = event
-        if deliver:
-            self.deliver(event, count=False)
+        self._send(event, targets)
         return event
 
     def emit_changes(self, event_type: str, obj: JSON, before: JSON) -> None:
@@ -132,6 +131,24 @@ class Store:
         previous = diff_top_level(before, obj)
         if previous:
             self.emit(event_type, obj, previous)
+
+    def _targets(self, event_type: str) -> list[tuple[str, str]]:
+        """(url, secret) of the endpoint set by the admin API, and of every enabled
+        ``/v1/webhook_endpoints`` endpoint that wants this type, each with its own secret."""
+        targets = []
+        if self.webhook_url and self.webhook_secret:
+            targets.append((self.webhook_url, self.webhook_secret))
+        for endpoint in self.all("webhook_endpoint"):
+            wanted = endpoint["enabled_events"]
+            if endpoint["status"] == "enabled" and ("*" in wanted or event_type in wanted):
+                targets.append((endpoint["url"], self.private[endpoint["id"]]["secret"]))
+        return targets
+
+    def _send(self, event: JSON, targets: list[tuple[str, str]]) -> None:
+        event["pending_webhooks"] += len(targets)
+        body = json.dumps(event, indent=2)
+        for url, secret in targets:
+            self.deliverer.enqueue(Delivery(event["id"], url, secret, body))
 
     def _delivered(self, result: DeliveryResult) -> None:
         """Delivery-thread callback: a delivered event no longer has a pending webhook."""
@@ -141,15 +158,11 @@ class Store:
                 if event is not None and event.get("pending_webhooks"):
                     event["pending_webhooks"] -= 1
 
-    def deliver(self, event: JSON, *, count: bool = True) -> bool:
-        """Queue one event for the configured endpoint; False if none is configured."""
-        if not (self.webhook_url and self.webhook_secret):
-            return False
-        if count:
-            event["pending_webhooks"] += 1
-        body = json.dumps(event, indent=2)
-        self.deliverer.enqueue(Delivery(event["id"], self.webhook_url, self.webhook_secret, body))
-        return True
+    def deliver(self, event: JSON) -> bool:
+        """Queue one event again for the configured endpoints; False if there is none."""
+        targets = self._targets(event["type"])
+        self._send(event, targets)
+        return bool(targets)
 
     # -- listing & expansion --------------------------------------------------------------------
     def list_objects(
@@ -210,7 +223,7 @@ class Store:
 
     def render(self, obj: JSON, expand: list[str] | None = None) -> JSON:
         """A deep copy of ``obj`` with the requested ``expand`` paths replaced by objects."""
-        out = copy.deepcopy(obj)
+        out = _without_unexpanded(copy.deepcopy(obj), expand or [])
         for path in expand or []:
             out = self._expand(out, path.split("."))
         return out
@@ -228,6 +241,19 @@ class Store:
             child = copy.deepcopy(self.objects[child])
         value[key] = self._expand(child, rest) if rest else child
         return value
+
+
+# Fields Stripe includes only when expanded (`includable`), by object type.
+_INCLUDABLE = {"invoice": ("payments",)}
+
+
+def _without_unexpanded(obj: JSON, expand: list[str]) -> JSON:
+    """Drop the fields Stripe sends only when asked (an invoice's ``payments``, since
+    2025-03-31): webhook payloads never carry them."""
+    for field in _INCLUDABLE.get(str(obj.get("object")), ()):
+        if field not in expand:
+            obj.pop(field, None)
+    return obj
 
 
 def _created_bounds(created: Any) -> dict[str, int]:

@@ -135,12 +135,7 @@ def update(store: Store, sub: JSON, params: JSON) -> JSON:
     ):
         raise StripeError("Invalid proration_behavior", param="proration_behavior")
     if "trial_end" in params:
-        # Recorded only: the stand-in keeps the current period either way, and charges the
-        # new price at the next renewal, which is what a trial to the period's end achieves.
-        raw_trial = params["trial_end"]
-        sub["trial_end"] = (
-            None if raw_trial == "now" else as_int(raw_trial, "trial_end", positive=True)
-        )
+        _start_trial(store, sub, params["trial_end"])
     if "items" in params:
         _update_items(store, sub, params["items"])
     if "cancel_at_period_end" in params:
@@ -182,6 +177,28 @@ def update(store: Store, sub: JSON, params: JSON) -> JSON:
         sub["default_payment_method"] = pm_id or None
     store.emit_changes("customer.subscription.updated", sub, before)
     return sub
+
+
+def _start_trial(store: Store, sub: JSON, raw: Any) -> None:
+    """What Stripe does with ``trial_end`` on an update: the subscription is ``trialing`` until
+    then, its current period becomes the trial, and its billing cycle re-anchors at the trial's
+    end. (``now`` ends a trial at once.)"""
+    item = first_item(sub)
+    if raw == "now":
+        if sub["status"] == "trialing":
+            sub["status"] = "active"
+            sub["trial_end"] = now()
+        return
+    trial_end = as_int(raw, "trial_end", positive=True)
+    if trial_end <= now():
+        raise StripeError("Invalid timestamp: must be in the future", param="trial_end")
+    sub["status"] = "trialing"
+    sub["trial_start"] = now()
+    sub["trial_end"] = trial_end
+    sub["billing_cycle_anchor"] = trial_end
+    item["current_period_start"] = now()
+    item["current_period_end"] = trial_end
+    store.private[sub["id"]]["months_elapsed"] = 0
 
 
 def _update_items(store: Store, sub: JSON, raw_items: Any) -> None:

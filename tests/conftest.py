@@ -22,7 +22,9 @@ from membership import create_app
 from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
+from membership.payments.account_setup import PORTAL_FEATURES
 from stripe_standin import StandinServer
+from stripe_standin.portal import create_configuration
 
 # Examples are checked for what they do, not how fast: on a loaded two-core machine a 200 ms
 # deadline fails tests whose code is fine.
@@ -82,11 +84,15 @@ def server_port() -> int:
 def config(database_url: str, tmp_path: Path, standin: StandinServer, server_port: int) -> Config:
     standin.reset()
     standin.store.webhook_url = None
+    with standin.store.lock:
+        # The account as `flask stripe setup` leaves it: a portal configuration of its own.
+        portal_configuration = create_configuration(standin.store, {"features": PORTAL_FEATURES})
     return make_config(
         database_url,
         tmp_path,
         base_url=f"http://127.0.0.1:{server_port}",
         stripe_api_base=standin.url,
+        stripe_portal_configuration=portal_configuration["id"],
     )
 
 

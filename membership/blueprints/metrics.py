@@ -51,6 +51,11 @@ def metrics() -> Response:
         "Stripe events stored and not applied",
         figures.webhook_events_unprocessed,
     )
+    gauge(
+        "membership_webhook_events_unreadable",
+        "Stripe events we can never apply, acknowledged and kept with their error",
+        figures.webhook_events_unreadable,
+    )
     if figures.seconds_since_stripe_sync is not None:
         gauge(
             "membership_stripe_sync_age_seconds",

@@ -1,4 +1,5 @@
-"""Money emails to supporters: the receipt for each payment, and a failed renewal."""
+"""Money emails to supporters: the receipt for each payment, a refund on its way back, and a
+renewal that failed or waits for the supporter to confirm it with their bank."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from membership.config import Config
 from membership.emails.render import ComposedEmail, compose_email
 from membership.formatting import format_date, format_money
 from membership.frequency import FREQUENCY_OF, frequency_words
-from membership.models import Donation, Frequency, Subscription
+from membership.models import Donation, DonationRefund, Frequency, Subscription
 
 
 def receipt_email(
@@ -33,6 +34,38 @@ def receipt_email(
         date=format_date(donation.paid_at, config.zone),
         frequency=frequency_words(frequency).gift,
         account_url=account_url(config),
+    )
+
+
+def refund_confirmation_email(
+    config: Config, donation: Donation, refund: DonationRefund, *, to: str
+) -> ComposedEmail:
+    return compose_email(
+        config,
+        "refund_confirmed",
+        kind="refund",
+        to=to,
+        subject=f"Your refund from {config.publication_name} ({donation.receipt_number})",
+        donation=donation,
+        amount=format_money(refund.amount_cents, donation.currency, always_cents=True),
+        date=format_date(donation.paid_at, config.zone),
+        account_url=account_url(config),
+    )
+
+
+def payment_action_required_email(
+    config: Config, subscription: Subscription, *, to: str, confirm_url: str
+) -> ComposedEmail:
+    """The bank asks the supporter to confirm a renewal (3-D Secure) on Stripe's invoice page."""
+    return compose_email(
+        config,
+        "payment_action_required",
+        kind="payment_action_required",
+        to=to,
+        subject=f"Your support for {config.publication_name}: your bank asks you to confirm",
+        amount=format_money(subscription.amount_cents, subscription.currency, always_cents=True),
+        per=frequency_words(FREQUENCY_OF[subscription.interval]).per,
+        confirm_url=confirm_url,
     )
 
 

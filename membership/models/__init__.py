@@ -14,7 +14,9 @@ from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
 from membership.models.campaign import AppealReminder, Campaign
 from membership.models.donation import (
+    COUNTED_REFUNDS,
     BillingInterval,
+    DisputeMovement,
     Donation,
     DonationIntent,
     DonationKind,
@@ -22,6 +24,7 @@ from membership.models.donation import (
     DonationStatus,
     IntentStatus,
     MrrSpan,
+    RefundStatus,
     StripeEvent,
     Subscription,
     SubscriptionStatus,
@@ -57,6 +60,9 @@ __all__ = [
     "DonationIntent",
     "DonationKind",
     "DonationRefund",
+    "COUNTED_REFUNDS",
+    "DisputeMovement",
+    "RefundStatus",
     "MrrSpan",
     "AuditEntry",
     "DonationStatus",

@@ -202,10 +202,26 @@ class Donation(Base):
         return self.amount_cents + self.fee_cents
 
 
+class RefundStatus(enum.StrEnum):
+    """Stripe's refund statuses: pending and succeeded refunds count; failed and canceled ones
+    gave nothing back."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# The refunds whose money has left (or is leaving) us.
+COUNTED_REFUNDS = (RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)
+
+
 class DonationRefund(Base):
-    """Money given back, one row per increase of a donation's refunded total, dated when Stripe
-    reported it: reports date refunds by when they happened, so a second partial refund in a
-    later month never moves the first one."""
+    """Money given back: one row per Stripe refund, dated when the refund was made, in the
+    status Stripe last gave it. Reports count the pending and succeeded ones by that date, so a
+    second partial refund in a later month never moves the first one, and a refund that fails
+    stops counting. (Rows without a Stripe id come from before refunds were kept one by one.)"""
 
     __tablename__ = "donation_refund"
     __table_args__ = (
@@ -217,6 +233,36 @@ class DonationRefund(Base):
     donation_id: Mapped[int] = mapped_column(ForeignKey("donation.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     refunded_at: Mapped[datetime]
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[RefundStatus] = mapped_column(
+        str_enum(RefundStatus), default=RefundStatus.SUCCEEDED, server_default="succeeded"
+    )
+    failure_reason: Mapped[str | None] = mapped_column(String(60))
+    # When the donor was told the money is on its way back (once, when it succeeded).
+    confirmed_at: Mapped[datetime | None]
+
+    @property
+    def counted(self) -> bool:
+        return self.status.value in COUNTED_REFUNDS
+
+
+class DisputeMovement(Base):
+    """Money a dispute took from us or gave back, one row per Stripe balance transaction of the
+    dispute (`funds_withdrawn`, `funds_reinstated`), dated when Stripe moved it. An inquiry has
+    none: it moves no money."""
+
+    __tablename__ = "dispute_movement"
+    __table_args__ = (Index("ix_dispute_movement_moved_at", "moved_at", "amount_cents"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donation.id"), index=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(255))
+    stripe_balance_transaction_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Withdrawn is positive, reinstated negative: the sum is what the dispute costs now.
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    # Stripe's dispute fee on this movement (a fee returned is negative).
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    moved_at: Mapped[datetime]
 
 
 class MrrSpan(Base):

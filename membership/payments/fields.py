@@ -82,6 +82,10 @@ class Fields:
             raise StripeDataError(f"{self.what}.{key} is not a Unix time")
         return datetime.fromtimestamp(seconds, tz=UTC)
 
+    def raw(self, key: str) -> object:
+        """The field as Stripe sent it, to tell an id from an expanded object."""
+        return self._data.get(key)
+
     def has(self, key: str) -> bool:
         return self._data.get(key) is not None
 

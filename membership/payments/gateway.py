@@ -19,6 +19,7 @@ from membership.payments.objects import (
     Customer,
     Invoice,
     Page,
+    PaymentSummary,
     PortalSession,
     Refund,
     StripeDataError,
@@ -104,6 +105,21 @@ class StripeGateway:
     def close(self) -> None:
         if self._http is not None:
             self._http.close()  # type: ignore[no-untyped-call]
+
+    def api(self) -> stripe.StripeClient:
+        """The client, for the `payments` modules beside this one (account setup)."""
+        return self._api()
+
+    def call(
+        self, what: str, parse: Callable[[object], T], fn: Any, *args: Any, **kwargs: Any
+    ) -> T:
+        """`_call` for the `payments` modules beside this one."""
+        return self._call(what, parse, fn, *args, **kwargs)
+
+    def paged(
+        self, what: str, parse: Callable[[object], T], lister: Any, params: Obj
+    ) -> Iterator[T]:
+        return self._paged(what, parse, lister, params)
 
     def _api(self) -> stripe.StripeClient:
         if self._client is None:
@@ -216,6 +232,22 @@ class StripeGateway:
             params={"expand": ["payments"]},
         )
 
+    def retrieve_payment(self, payment_intent_id: str) -> PaymentSummary:
+        """A payment intent with its charge expanded: the charge id and when it was made."""
+        return self._call(
+            "payment intent",
+            PaymentSummary.parse,
+            self._api().v1.payment_intents.retrieve,
+            payment_intent_id,
+            params={"expand": ["latest_charge"]},
+        )
+
+    def list_refunds(self, charge_id: str) -> list[Refund]:
+        """Every refund of a charge in its current status: what the refunded total is made of."""
+        return list(
+            self._paged("refunds", Refund.parse, self._api().v1.refunds.list, {"charge": charge_id})
+        )
+
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
         # No request id in the metadata: a double submit of the same page is a second request
         # with the same key, and Stripe refuses a key reused with different parameters.
@@ -243,9 +275,9 @@ class StripeGateway:
         currency: str,
         interval: str,
         metadata: Mapping[str, str],
-        trial_end: int | None = None,
     ) -> SubscriptionSnapshot:
-        """A new amount or interval from the next payment: no proration, nothing charged now.
+        """A new amount from the next payment: no proration, nothing charged now. (A new
+        interval goes through a schedule: `payments.schedules`.)
 
         The metadata (gift_cents/fee_cents) changes in the same call, so every later invoice
         splits into gift and covered fee correctly.
@@ -267,7 +299,6 @@ class StripeGateway:
                 ],
                 "proration_behavior": "none",
                 "metadata": dict(metadata),
-                **({"trial_end": trial_end} if trial_end is not None else {}),
             },
         )
 
@@ -318,6 +349,9 @@ class StripeGateway:
         params: Obj = {"customer": customer_id, "return_url": return_url}
         if flow is not None:
             params["flow_data"] = {"type": flow}
+        if self._config.stripe_portal_configuration:
+            # Stripe refuses a session without one (or a default saved in the Dashboard).
+            params["configuration"] = self._config.stripe_portal_configuration
         return self._call(
             "billing portal session",
             PortalSession.parse,

@@ -20,9 +20,11 @@ __all__ = [
     "Charge",
     "Customer",
     "Dispute",
+    "DisputeFunds",
     "GiftMetadata",
     "Invoice",
     "Page",
+    "PaymentSummary",
     "PortalSession",
     "Refund",
     "StripeDataError",
@@ -104,6 +106,8 @@ class SubscriptionSnapshot:
     interval: str | None  # "month", "year" (or Stripe's others, which we do not sell)
     item_id: str | None
     product_id: str | None
+    price_id: str | None
+    schedule_id: str | None  # a subscription schedule managing it (a change at next renewal)
     current_period_end: datetime | None
     cancel_at_period_end: bool
     canceled_at: datetime | None
@@ -131,6 +135,8 @@ class SubscriptionSnapshot:
             interval=price.nested("recurring").text("interval") or price.text("interval"),
             item_id=item.text("id"),
             product_id=price.reference("product"),
+            price_id=price.text("id"),
+            schedule_id=f.reference("schedule"),
             # On the item since API version 2025-03-31, on the subscription before.
             current_period_end=item.timestamp("current_period_end")
             or f.timestamp("current_period_end"),
@@ -206,10 +212,12 @@ def _invoice_payment_intent(invoice: Fields) -> str | None:
 @dataclass(frozen=True)
 class Refund:
     id: str
-    status: str | None  # pending, succeeded, failed, canceled, requires_action
+    status: str | None  # pending, requires_action, succeeded, failed, canceled
     amount: int | None
     charge_id: str | None
     payment_intent_id: str | None
+    created: datetime | None
+    failure_reason: str | None  # set when a refund failed: lost_or_stolen_card, declined, ...
 
     @classmethod
     def parse(cls, data: object) -> Refund:
@@ -223,6 +231,27 @@ class Refund:
             amount=f.whole("amount"),
             charge_id=f.reference("charge"),
             payment_intent_id=f.reference("payment_intent"),
+            created=f.timestamp("created"),
+            failure_reason=f.text("failure_reason"),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    """A payment intent as the ledger needs it: its charge, and when that charge was made."""
+
+    id: str
+    charge_id: str | None
+    charged_at: datetime | None
+
+    @classmethod
+    def parse(cls, data: object) -> PaymentSummary:
+        f = Fields(data, "payment intent")
+        charge = f.nested("latest_charge") if isinstance(f.raw("latest_charge"), Mapping) else None
+        return cls(
+            id=f.required_text("id"),
+            charge_id=f.reference("latest_charge"),
+            charged_at=charge.timestamp("created") if charge is not None else None,
         )
 
 
@@ -251,6 +280,31 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class DisputeFunds:
+    """One balance transaction of a dispute: money withdrawn from us (negative `amount`) or
+    reinstated (positive), and Stripe's dispute fee on it."""
+
+    id: str
+    amount: int
+    fee: int
+    created: datetime | None
+
+    @classmethod
+    def _from(cls, f: Fields) -> DisputeFunds:
+        return cls(
+            id=f.required_text("id"),
+            amount=f.whole("amount") or 0,
+            fee=f.whole("fee") or 0,
+            created=f.timestamp("created"),
+        )
+
+
+# Inquiries (and early warnings) move no money, and the charge stays refundable.
+INQUIRY_STATUSES = ("warning_needs_response", "warning_under_review", "warning_closed")
+CLOSED_DISPUTE_STATUSES = ("won", "lost", "warning_closed", "prevented", "charge_refunded")
+
+
+@dataclass(frozen=True)
 class Dispute:
     id: str
     charge_id: str | None
@@ -261,6 +315,16 @@ class Dispute:
     reason: str | None
     created: datetime | None
     evidence_due_by: datetime | None
+    funds: tuple[DisputeFunds, ...]  # zero, one or two: withdrawn, then perhaps reinstated
+    charge_refundable: bool
+
+    @property
+    def inquiry(self) -> bool:
+        return self.status in INQUIRY_STATUSES
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED_DISPUTE_STATUSES
 
     @classmethod
     def parse(cls, data: object) -> Dispute:
@@ -275,6 +339,12 @@ class Dispute:
             reason=f.text("reason"),
             created=f.timestamp("created"),
             evidence_due_by=f.nested("evidence_details").timestamp("due_by"),
+            # A list of objects (not a list object): always expanded.
+            funds=tuple(
+                DisputeFunds._from(Fields(t, "dispute.balance_transactions"))
+                for t in f.objects("balance_transactions")
+            ),
+            charge_refundable=f.flag("is_charge_refundable"),
         )
 
 

@@ -20,6 +20,7 @@ from membership.dates import add_months
 from membership.models import (
     BannerStat,
     BillingInterval,
+    DisputeMovement,
     Donation,
     DonationIntent,
     DonationRefund,
@@ -31,6 +32,7 @@ from membership.services.checkout import processing_fee
 from membership.services.mrr import monthly_cents
 
 Row = dict[str, Any]
+DISPUTE_FEE = 1500  # what Stripe charges per dispute (US), in cents
 MARKER = "HIST"  # receipt numbers of generated donations start with it
 MONTHLY = (300, 500, 500, 1000, 1000, 1500, 2500)
 ANNUAL = (2500, 5000, 5000, 10000, 12000)
@@ -72,7 +74,15 @@ class _Ids:
 
         self.next = {
             m.__tablename__: top(m) + 1
-            for m in (Supporter, Subscription, Donation, DonationRefund, MrrSpan, DonationIntent)
+            for m in (
+                Supporter,
+                Subscription,
+                Donation,
+                DonationRefund,
+                DisputeMovement,
+                MrrSpan,
+                DonationIntent,
+            )
         }
 
     def take(self, table: str) -> int:
@@ -90,9 +100,9 @@ def generate(
     start = spec.now - timedelta(days=spec.days)
     articles: list[int | None] = [*spec.article_ids] or [None]
     variants: list[int | None] = [*spec.variant_ids] or [None]
-    pending: dict[Any, list[Row]] = {m: [] for m in (Supporter, Subscription, MrrSpan, Donation,
-                                                      DonationRefund, DonationIntent)}  # fmt: skip
-    order = [Supporter, DonationIntent, Subscription, MrrSpan, Donation, DonationRefund]
+    order = [Supporter, DonationIntent, Subscription, MrrSpan, Donation, DonationRefund,
+             DisputeMovement]  # fmt: skip
+    pending: dict[Any, list[Row]] = {m: [] for m in order}
 
     def flush(force: bool = False) -> Iterator[tuple[Any, list[Row]]]:
         # Parents before children, so foreign keys hold at every batch.
@@ -153,6 +163,17 @@ def generate(
             row["dispute_status"] = outcome
             row["disputed_at"] = min(paid_at + timedelta(days=rng.randint(5, 30)), spec.now)
             row["status"] = "succeeded" if outcome == "won" else "disputed"
+            # Stripe withdraws the money and its dispute fee; a won dispute gives the money back.
+            moves = [(total, DISPUTE_FEE, row["disputed_at"])]
+            if outcome == "won":
+                moves.append((-total, 0, min(row["disputed_at"] + timedelta(days=60), spec.now)))
+            for amount, fee, moved_at in moves:
+                mid = ids.take("dispute_movement")
+                pending[DisputeMovement].append({"id": mid, "donation_id": did,
+                                                 "stripe_dispute_id": row["dispute_id"],
+                                                 "stripe_balance_transaction_id": f"txn_hist_{mid}",
+                                                 "amount_cents": amount, "fee_cents": fee,
+                                                 "moved_at": moved_at})  # fmt: skip
         pending[Donation].append(row)
         counts.donations += 1
         return did
@@ -299,8 +320,8 @@ def insert_history(session: Session, spec: HistorySpec, batch: int = 5000) -> Hi
     for model, rows in generate(session, spec, counts, batch):
         session.execute(insert(model), rows)
     if session.get_bind().dialect.name == "postgresql":
-        for table in ("supporter", "subscription", "donation", "donation_refund", "mrr_span",
-                      "donation_intent", "banner_stat"):  # fmt: skip
+        for table in ("supporter", "subscription", "donation", "donation_refund",
+                      "dispute_movement", "mrr_span", "donation_intent", "banner_stat"):  # fmt: skip
             session.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (our names)

@@ -9,9 +9,14 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.emails.alerts import dispute_alert_email
-from membership.emails.receipts import payment_failed_email, receipt_email
+from membership.emails.receipts import (
+    payment_action_required_email,
+    payment_failed_email,
+    receipt_email,
+    refund_confirmation_email,
+)
 from membership.frequency import frequency_of
-from membership.models import Donation, EmailStatus, Subscription, Supporter
+from membership.models import Donation, DonationRefund, EmailStatus, Subscription, Supporter
 from membership.payments.objects import Dispute
 from membership.services.outbox import queue_email_or_record_failure
 
@@ -35,6 +40,38 @@ def queue_receipt(
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
     return queued is not None and queued.status is EmailStatus.QUEUED
+
+
+def queue_refund_confirmation(
+    session: Session, donation: Donation, refund: DonationRefund, config: Config
+) -> bool:
+    """Tell the donor their money is on its way back: once per refund, when it succeeded."""
+    supporter = session.get(Supporter, donation.supporter_id) if donation.supporter_id else None
+    if supporter is None or not supporter.email:
+        return False
+    queued = queue_email_or_record_failure(
+        session,
+        refund_confirmation_email(config, donation, refund, to=supporter.email),
+        dedupe_key=f"refund:{refund.stripe_refund_id or refund.id}",
+    )
+    return queued is not None and queued.status is EmailStatus.QUEUED
+
+
+def queue_payment_action_required(
+    session: Session,
+    *,
+    to: str,
+    subscription: Subscription,
+    confirm_url: str,
+    invoice_id: str,
+    config: Config,
+) -> None:
+    """The bank wants the supporter to confirm a payment (3-D Secure): one email per invoice."""
+    queue_email_or_record_failure(
+        session,
+        payment_action_required_email(config, subscription, to=to, confirm_url=confirm_url),
+        dedupe_key=f"payment_action_required:{invoice_id}",
+    )
 
 
 def queue_payment_failed(

@@ -23,6 +23,7 @@ class OperationalFigures:
     emails_failed: int
     webhook_events_failed: int  # stored, not applied, with an error
     webhook_events_unprocessed: int  # stored, not applied
+    webhook_events_unreadable: int  # stored, never applicable (acknowledged with its error)
     seconds_since_stripe_sync: float | None  # None: never synced successfully
     donations_today: int  # paid since local midnight, failed ones excluded
     donations_today_cents: int  # amount + covered fee
@@ -40,6 +41,11 @@ def operational_figures(session: Session, *, now: datetime, zone: ZoneInfo) -> O
     events_unprocessed, events_failed = session.execute(
         select(func.count(), func.count(StripeEvent.error)).where(unprocessed)
     ).one()
+    events_unreadable = session.scalar(
+        select(func.count()).where(
+            StripeEvent.processed_at.is_not(None), StripeEvent.error.is_not(None)
+        )
+    )
     synced = last_success(session, STRIPE_SYNC_JOB)
     midnight = local_midnight(now.astimezone(zone).date(), zone)
     donations, cents = session.execute(
@@ -53,6 +59,7 @@ def operational_figures(session: Session, *, now: datetime, zone: ZoneInfo) -> O
         emails_failed=int(emails_failed or 0),
         webhook_events_failed=int(events_failed),
         webhook_events_unprocessed=int(events_unprocessed),
+        webhook_events_unreadable=int(events_unreadable or 0),
         seconds_since_stripe_sync=(now - synced).total_seconds() if synced else None,
         donations_today=int(donations),
         donations_today_cents=int(cents),

@@ -28,7 +28,9 @@ from membership.models import (
     SubscriptionStatus,
     Supporter,
 )
+from membership.payments import schedules
 from membership.payments.gateway import StripeGateway
+from membership.payments.objects import StripeDataError
 from membership.services.checkout import processing_fee
 from membership.services.errors import ServiceError, payment_provider_calls
 
@@ -274,20 +276,39 @@ def change_gift(
     remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
     if remote.item_id is None or remote.product_id is None:
         raise GiftChangeRefused("We couldn't change this gift. Please write to us.")
-    # Stripe restarts the billing cycle (and charges at once) when the interval changes; a trial
-    # until the paid period ends keeps "from the next payment on" true for that switch too.
+    metadata = {"gift_cents": str(gift_cents), "fee_cents": str(fee)}
     period_end = remote.current_period_end
     switching = remote.interval is not None and remote.interval != interval.value
-    gateway.change_subscription_price(
-        subscription.stripe_subscription_id,
-        item_id=remote.item_id,
-        product_id=remote.product_id,
-        amount_cents=total,
-        currency=subscription.currency,
-        interval=interval.value,
-        metadata={"gift_cents": str(gift_cents), "fee_cents": str(fee)},
-        trial_end=int(period_end.timestamp()) if switching and period_end else None,
-    )
+    if (switching or remote.schedule_id) and period_end is not None:
+        # Stripe restarts the billing cycle (and charges at once) when the interval changes by
+        # an update: a schedule phase from the paid period's end keeps "from the next payment
+        # on" true, without a trial that would move the anchor.
+        try:
+            schedules.change_at_renewal(
+                gateway,
+                subscription.stripe_subscription_id,
+                schedule_id=remote.schedule_id,
+                period_end=period_end,
+                product_id=remote.product_id,
+                amount_cents=total,
+                currency=subscription.currency,
+                interval=interval.value,
+                metadata=metadata,
+            )
+        except StripeDataError as error:
+            raise GiftChangeRefused("We couldn't change this gift. Please write to us.") from error
+        # Our row changes when the phase starts, at the renewal: nothing to wait for now.
+        return PendingChange(subscription.id, {})
+    else:
+        gateway.change_subscription_price(
+            subscription.stripe_subscription_id,
+            item_id=remote.item_id,
+            product_id=remote.product_id,
+            amount_cents=total,
+            currency=subscription.currency,
+            interval=interval.value,
+            metadata=metadata,
+        )
     return PendingChange(
         subscription.id, {"amount_cents": total, "fee_cents": fee, "interval": interval.value}
     )

@@ -57,24 +57,36 @@ def sync_from_stripe(
     report = SyncReport()
     created_since = int(since.timestamp())
     with payment_provider_calls():
-        # Stripe lists newest first; apply in the order things happened.
-        events = sorted(gateway.list_events(created_since), key=lambda e: (e.created, e.id))
-        for event in events:
-            report.events_seen += 1
-            try:
-                outcome = apply_event(session, event, gateway=gateway, config=config, now=now)
-                commit()  # a failed event too: its error is stored for staff
-            except Exception as error:  # noqa: BLE001 - one bad event must not stop the rest
-                rollback()
-                report.events_failed += 1
-                report.errors.append(f"{event.id} ({event.type}): {error}")
-                continue
-            if outcome is Outcome.FAILED:
-                report.events_failed += 1
-            elif outcome is Outcome.DUPLICATE:
-                report.events_skipped += 1
-            else:
-                report.events_applied += 1
+        # Stripe lists newest first; apply in the order things happened, as far as `created`
+        # (one-second resolution) tells it. Events that share a second have no order, so an
+        # event that was not ready (a refund before its gift) is tried again in another pass,
+        # until a pass applies nothing new.
+        pending = sorted(gateway.list_events(created_since), key=lambda e: (e.created, e.id))
+        report.events_seen = len(pending)
+        while pending:
+            not_ready = []
+            for event in pending:
+                try:
+                    outcome = apply_event(session, event, gateway=gateway, config=config, now=now)
+                    commit()  # a failed event too: its error is stored for staff
+                except Exception as error:  # noqa: BLE001 - one bad event must not stop the rest
+                    rollback()
+                    report.errors.append(f"{event.id} ({event.type}): {error}")
+                    continue
+                if outcome is Outcome.FAILED:
+                    not_ready.append(event)
+                elif outcome is Outcome.UNUSABLE:
+                    # Kept with its error for staff; it will never apply, so it does not fail
+                    # the run.
+                    report.errors.append(f"{event.id} ({event.type}): cannot be read, kept")
+                elif outcome is Outcome.DUPLICATE:
+                    report.events_skipped += 1
+                else:
+                    report.events_applied += 1
+            if len(not_ready) == len(pending):
+                break  # no progress: these will not apply in this run
+            pending = not_ready
+        report.events_failed = len(pending)
         _reconcile(session, gateway, config, report, created_since, now, commit, rollback)
     for event_id, reason in session.execute(
         select(StripeEvent.id, StripeEvent.error).where(StripeEvent.processed_at.is_(None))
@@ -101,8 +113,16 @@ def _reconcile(
             select(Donation.id).where(Donation.stripe_checkout_session_id == checkout.id)
         )
         if known is None:
+            # Dated by its charge, when it was paid: not by the session's start or by today.
             paid_at = checkout.created or datetime.fromtimestamp(0, tz=UTC)
-            if record_checkout_completed(session, checkout, config=config, now=paid_at):
+            if record_checkout_completed(
+                session,
+                checkout,
+                gateway=gateway,
+                config=config,
+                now=paid_at,
+                paid_at_from_charge=True,
+            ):
                 report.donations_reconciled += 1
             commit()
     for invoice in gateway.list_invoices(created_since):

@@ -29,17 +29,23 @@ from membership.payments.objects import (
     Customer,
     Dispute,
     Invoice,
+    Refund,
+    StripeDataError,
     SubscriptionSnapshot,
 )
 from membership.services import privacy
 from membership.services.errors import ServiceError
 from membership.services.ledger import EventNotReady
-from membership.services.ledger.charges import apply_dispute, apply_refund
+from membership.services.ledger.charges import apply_dispute, apply_refunds
 from membership.services.ledger.checkout_sessions import (
     mark_checkout_failed,
     record_checkout_completed,
 )
-from membership.services.ledger.invoices import record_invoice_paid, record_invoice_payment_failed
+from membership.services.ledger.invoices import (
+    record_invoice_paid,
+    record_invoice_payment_action_required,
+    record_invoice_payment_failed,
+)
 from membership.services.ledger.subscriptions import refresh_subscription
 from membership.services.sql import insert_or_ignore
 
@@ -48,8 +54,9 @@ log = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 2000
 
 # What may go wrong while applying an event that another delivery may get right: the object it
-# refers to is not recorded yet, Stripe or the database failed, or the object was unreadable.
-NOT_APPLIED = (EventNotReady, PaymentProviderError, SQLAlchemyError, LookupError, ValueError)
+# refers to is not recorded yet, Stripe or the database failed. (An object we cannot read will
+# never read better: that event is kept with its error and acknowledged.)
+NOT_APPLIED = (EventNotReady, PaymentProviderError, SQLAlchemyError)
 
 
 class Outcome(enum.StrEnum):
@@ -57,6 +64,7 @@ class Outcome(enum.StrEnum):
     IGNORED = "ignored"  # stored; we have no handler for this type
     DUPLICATE = "duplicate"  # already applied: nothing done
     FAILED = "failed"  # stored unprocessed with its error; Stripe (or sync) delivers it again
+    UNUSABLE = "unusable"  # stored with its error and acknowledged: retrying cannot help
 
 
 class WebhookRejected(ServiceError):
@@ -81,12 +89,15 @@ class Route(Generic[T]):
     parse: Callable[[object], T]
     handle: Callable[[Session, T, EventContext], None]
 
-    def __call__(self, session: Session, event: Event, ctx: EventContext) -> None:
-        self.handle(session, self.parse(event.data_object), ctx)
+    def read(self, event: Event) -> T:
+        """The event's object, typed; `StripeDataError` if it is not one we can read."""
+        return self.parse(event.data_object)
 
 
 def _checkout_completed(session: Session, checkout: CheckoutSession, ctx: EventContext) -> None:
-    record_checkout_completed(session, checkout, config=ctx.config, now=ctx.event_created)
+    record_checkout_completed(
+        session, checkout, gateway=ctx.gateway, config=ctx.config, now=ctx.event_created
+    )
 
 
 def _checkout_failed(session: Session, checkout: CheckoutSession, ctx: EventContext) -> None:
@@ -125,20 +136,46 @@ def _customer_updated(session: Session, customer: Customer, ctx: EventContext) -
     privacy.scrub_events_of_blanked_customer(session, customer)
 
 
+def _invoice_action_required(session: Session, invoice: Invoice, ctx: EventContext) -> None:
+    record_invoice_payment_action_required(
+        session, invoice, gateway=ctx.gateway, config=ctx.config, now=ctx.now
+    )
+
+
+def _reread_refunds(
+    session: Session, charge_id: str | None, payment_intent_id: str | None, ctx: EventContext
+) -> None:
+    if charge_id is None:
+        log.warning("a refund event without its charge (payment %s): ignored", payment_intent_id)
+        return
+    # The event's own copy may be stale, and `charge.refunds` is there only when expanded: the
+    # charge's refunds as Stripe lists them now are what the refunded total is made of.
+    apply_refunds(
+        session,
+        charge_id=charge_id,
+        payment_intent_id=payment_intent_id,
+        refunds=ctx.gateway.list_refunds(charge_id),
+        config=ctx.config,
+        now=ctx.now,
+    )
+
+
 def _charge_refunded(session: Session, charge: Charge, ctx: EventContext) -> None:
-    apply_refund(session, charge, refunded_at=ctx.event_created)
+    _reread_refunds(session, charge.id, charge.payment_intent_id, ctx)
 
 
-def _dispute_created(session: Session, dispute: Dispute, ctx: EventContext) -> None:
-    apply_dispute(session, dispute, config=ctx.config, closed=False, now=ctx.now)
+def _refund_changed(session: Session, refund: Refund, ctx: EventContext) -> None:
+    _reread_refunds(session, refund.charge_id, refund.payment_intent_id, ctx)
 
 
-def _dispute_closed(session: Session, dispute: Dispute, ctx: EventContext) -> None:
-    apply_dispute(session, dispute, config=ctx.config, closed=True, now=ctx.now)
+def _dispute_changed(session: Session, dispute: Dispute, ctx: EventContext) -> None:
+    apply_dispute(session, dispute, config=ctx.config, now=ctx.now)
 
 
 _CHECKOUT_COMPLETED = Route(CheckoutSession.parse, _checkout_completed)
 _SUBSCRIPTION_CHANGED = Route(SubscriptionSnapshot.parse, _subscription_changed)
+_REFUND_CHANGED = Route(Refund.parse, _refund_changed)
+_DISPUTE_CHANGED = Route(Dispute.parse, _dispute_changed)
 
 HANDLERS: dict[str, Route[Any]] = {
     "checkout.session.completed": _CHECKOUT_COMPLETED,
@@ -153,9 +190,17 @@ HANDLERS: dict[str, Route[Any]] = {
     "customer.subscription.paused": _SUBSCRIPTION_CHANGED,
     "customer.subscription.resumed": _SUBSCRIPTION_CHANGED,
     "customer.updated": Route(Customer.parse, _customer_updated),
+    "invoice.payment_action_required": Route(Invoice.parse, _invoice_action_required),
     "charge.refunded": Route(Charge.parse, _charge_refunded),
-    "charge.dispute.created": Route(Dispute.parse, _dispute_created),
-    "charge.dispute.closed": Route(Dispute.parse, _dispute_closed),
+    "charge.refund.updated": _REFUND_CHANGED,
+    "refund.created": _REFUND_CHANGED,
+    "refund.updated": _REFUND_CHANGED,
+    "refund.failed": _REFUND_CHANGED,
+    "charge.dispute.created": _DISPUTE_CHANGED,
+    "charge.dispute.updated": _DISPUTE_CHANGED,
+    "charge.dispute.closed": _DISPUTE_CHANGED,
+    "charge.dispute.funds_withdrawn": _DISPUTE_CHANGED,
+    "charge.dispute.funds_reinstated": _DISPUTE_CHANGED,
 }
 
 
@@ -214,18 +259,21 @@ def apply_event(
     route = HANDLERS.get(event.type)
     if route is not None:
         try:
+            obj = route.read(event)
+        except StripeDataError as error:
+            # Another delivery brings the same bytes: acknowledge it, keep it for staff.
+            log.error("Stripe event %s (%s) cannot be applied: %s", event.id, event.type, error)
+            _mark(session, event.id, processed_at=now, error=f"never applicable: {error}")
+            return Outcome.UNUSABLE
+        try:
             with session.begin_nested():
-                route(session, event, EventContext(gateway, config, event.created, now))
-        except NOT_APPLIED as error:
-            log.warning("Stripe event %s (%s) not applied: %s", event.id, event.type, error)
-            # The request id leads from the stored error to the log lines of the delivery.
-            request = f"[request {current_request_id() or '-'}] "
-            _mark(
-                session,
-                event.id,
-                processed_at=None,
-                error=f"{request}{type(error).__name__}: {error}",
-            )
+                route.handle(session, obj, EventContext(gateway, config, event.created, now))
+        except Exception as error:
+            if isinstance(error, NOT_APPLIED):
+                log.warning("Stripe event %s (%s) not applied: %s", event.id, event.type, error)
+            else:  # a fault of ours: Stripe retries it once it is fixed
+                log.exception("Stripe event %s (%s) failed", event.id, event.type)
+            _mark(session, event.id, processed_at=None, error=f"{type(error).__name__}: {error}")
             return Outcome.FAILED
     if retrying:
         _mark(session, event.id, processed_at=now, error=None)
@@ -235,8 +283,11 @@ def apply_event(
 def _mark(
     session: Session, event_id: str, *, processed_at: datetime | None, error: str | None
 ) -> None:
+    if error:
+        # The request id leads from the stored error to the log lines of the delivery.
+        error = f"[request {current_request_id() or '-'}] {error}"[:MAX_ERROR_LENGTH]
     session.execute(
         update(StripeEvent)
         .where(StripeEvent.id == event_id)
-        .values(processed_at=processed_at, error=error[:MAX_ERROR_LENGTH] if error else None)
+        .values(processed_at=processed_at, error=error)
     )

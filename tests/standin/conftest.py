@@ -6,7 +6,7 @@ import http.client as httpclient
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +28,7 @@ class WebhookReceiver:
         self.fail_next = 0
         self.attempts = 0
         self.lock = threading.Lock()
+        self.emission_order: Callable[[], list[str]] = list
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,8 +83,17 @@ class WebhookReceiver:
             self.attempts = 0
 
     def types(self) -> list[str]:
+        """The types of the events received, in the order the stand-in emitted them (it
+        delivers them concurrently and in no particular order)."""
+        emitted = {event_id: n for n, event_id in enumerate(self.emission_order())}
         with self.lock:
-            return [e["type"] for e in self.events]
+            events = sorted(self.events, key=lambda e: emitted.get(e["id"], len(emitted)))
+        return [e["type"] for e in events]
+
+    def arrivals(self) -> list[str]:
+        """Event ids in the order they arrived."""
+        with self.lock:
+            return [e["id"] for e in self.events]
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +107,14 @@ def receiver() -> Iterator[WebhookReceiver]:
 @pytest.fixture(scope="session")
 def server(receiver: WebhookReceiver) -> Iterator[StandinServer]:
     with StandinServer(webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET) as srv:
+
+        def emitted() -> list[str]:
+            with srv.store.lock:
+                return [event["id"] for event in srv.store.events]
+
+        receiver.emission_order = emitted
         yield srv
+        receiver.emission_order = list
 
 
 @pytest.fixture(autouse=True)

@@ -112,10 +112,35 @@ def test_deliveries_disabled_and_resend(
 def test_webhook_retries_after_failures(
     client: stripe.StripeClient, server: StandinServer, receiver: Any
 ) -> None:
-    receiver.fail_next = 2
+    """Stripe retries on its backoff (compressed here) well past a few seconds of failures."""
+    receiver.fail_next = 6
     client.v1.customers.create(params={"email": "retry@example.org"})
     assert server.flush(10)
-    assert receiver.types() == ["customer.created"] and receiver.attempts == 3
+    assert receiver.types() == ["customer.created"] and receiver.attempts == 7
+    [result] = server.store.deliverer.results[-1:]
+    assert (result.ok, result.attempts) == (True, 7)
+
+
+def test_webhooks_arrive_concurrently_and_out_of_order(
+    client: stripe.StripeClient, server: StandinServer, receiver: Any
+) -> None:
+    for n in range(30):
+        client.v1.customers.create(params={"email": f"order{n}@example.org"})
+    assert server.flush(10)
+    emitted = [e.id for e in client.v1.events.list(params={"limit": 30}).data][::-1]
+    arrived = receiver.arrivals()
+    assert sorted(arrived) == sorted(emitted)
+    assert arrived != emitted  # 30 events in emission order would be a 1 in 30! accident
+
+
+def test_a_compressed_retry_schedule_is_stripes_three_days() -> None:
+    from stripe_standin.webhooks import STRIPE_RETRY_SCHEDULE, Deliverer
+
+    assert 2.5 * 86400 < sum(STRIPE_RETRY_SCHEDULE) <= 3 * 86400
+    assert Deliverer(time_scale=1.0).retry_delays == STRIPE_RETRY_SCHEDULE
+    assert sum(Deliverer().retry_delays) < 5  # the default: three days in a few seconds
+    with pytest.raises(ValueError, match="time_scale"):
+        Deliverer(time_scale=-1)
 
 
 def test_webhook_endpoint_change_and_bad_secret(
@@ -147,3 +172,25 @@ def test_admin_flush_and_unknown_routes(http: Any, client: stripe.StripeClient) 
     assert status == 404 and "Unrecognized request URL" in text
     status, _h, _t = http.request("GET", "/checkout/cs_test_missing")
     assert status == 404
+
+
+def test_webhook_endpoints_show_their_secret_once(client: stripe.StripeClient) -> None:
+    created = client.v1.webhook_endpoints.create(
+        params={
+            "url": "http://127.0.0.1:9/webhooks/stripe",
+            "enabled_events": ["charge.refunded", "invoice.paid"],
+            "api_version": "2026-10-28.endive",
+        }
+    )
+    assert created.secret and created.secret.startswith("whsec_")
+    assert created.api_version == "2026-10-28.endive" and created.status == "enabled"
+    listed = client.v1.webhook_endpoints.retrieve(created.id)
+    assert getattr(listed, "secret", None) is None
+    with pytest.raises(stripe.InvalidRequestError, match="api_version"):
+        client.v1.webhook_endpoints.update(created.id, params={"api_version": "2020-08-27"})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(stripe.InvalidRequestError, match="api_version"):
+        client.v1.webhook_endpoints.create(
+            params={"url": "http://x.test/", "enabled_events": ["*"], "api_version": "2020-08-27"}
+        )
+    client.v1.webhook_endpoints.delete(created.id)
+    assert [e.id for e in client.v1.webhook_endpoints.list().data] == []

@@ -207,12 +207,13 @@ def test_subscription_checkout(
     assert paid["billing_reason"] == "subscription_create"
     assert paid["amount_paid"] == 1200 and paid["customer_email"] == "member@example.org"
     assert paid["lines"]["data"][0]["period"]["end"] == item["current_period_end"]
-    payment = paid["payments"]["data"][0]["payment"]
-    assert payment["type"] == "payment_intent" and payment["payment_intent"].startswith("pi_")
-
+    # As at Stripe, an invoice's payments come only when expanded, and never in a webhook.
+    assert "payments" not in paid
+    assert "payments" not in client.v1.invoices.retrieve(str(session.invoice))
     invoice = client.v1.invoices.retrieve(str(session.invoice), params={"expand": ["payments"]})
-    assert invoice.payments.data[0].payment.payment_intent == payment["payment_intent"]  # type: ignore[union-attr]
-    pi = client.v1.payment_intents.retrieve(payment["payment_intent"])
+    payment = invoice.payments.data[0].payment  # type: ignore[union-attr]
+    assert payment.type == "payment_intent" and str(payment.payment_intent).startswith("pi_")
+    pi = client.v1.payment_intents.retrieve(str(payment.payment_intent))
     assert pi.status == "succeeded" and pi.amount == 1200
     listed = client.v1.invoices.list(params={"subscription": sub.id})
     assert [i.id for i in listed.data] == [invoice.id]
@@ -224,6 +225,24 @@ def test_yearly_period(subscribed: Any) -> None:
     start = dt.datetime.fromtimestamp(item["current_period_start"], dt.UTC)
     end = dt.datetime.fromtimestamp(item["current_period_end"], dt.UTC)
     assert end.year == start.year + 1 and end.month == start.month
+
+
+def test_the_hosted_page_takes_stripes_test_card_numbers(
+    payment_session: Any, http: Any, client: stripe.StripeClient
+) -> None:
+    status, _h, page = http.request("GET", f"/checkout/{payment_session(500).id}")
+    assert status == 200
+    for number in ("4000000000005126", "4000000000000259", "4000000000001976"):
+        assert f'value="{number}"' in page
+    session = payment_session(500)
+    status, _h, _page = http.request(
+        "POST", f"/checkout/{session.id}/pay", form={"card": "4000 0000 0000 0259", "email": ""}
+    )
+    assert status == 303
+    pi = client.v1.payment_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
+    )
+    assert client.v1.charges.retrieve(str(pi.latest_charge)).disputed is True
 
 
 def _paid_session(
@@ -265,15 +284,23 @@ def test_the_portal_opens_on_the_card_update_flow(
     client: stripe.StripeClient, payment_session: Any, http: Any
 ) -> None:
     paid = _paid_session(payment_session, http, client, "", customer_creation="always")
+    configuration = client.v1.billing_portal.configurations.create(
+        params={"features": {"payment_method_update": {"enabled": True}}}
+    )
     portal = client.v1.billing_portal.sessions.create(
         params={
             "customer": str(paid.customer),
             "return_url": "http://app.test/account",
             "flow_data": {"type": "payment_method_update"},
+            "configuration": configuration.id,
         }
     )
     assert portal.flow is not None and portal.flow.type == "payment_method_update"
     with pytest.raises(stripe.InvalidRequestError, match="flow_data"):
         client.v1.billing_portal.sessions.create(
-            params={"customer": str(paid.customer), "flow_data": {"type": "nonsense"}}
+            params={
+                "customer": str(paid.customer),
+                "flow_data": {"type": "nonsense"},
+                "configuration": configuration.id,
+            }
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import stripe
 
 from stripe_standin import StandinServer
@@ -113,9 +114,31 @@ def test_portal_card_update_recovers(
 ) -> None:
     sub = subscribed(800)
     http.admin(f"subscriptions/{sub.id}/fail_renewal")
-    portal = client.v1.billing_portal.sessions.create(
-        params={"customer": str(sub.customer), "return_url": "http://app.test/account"}
+    # As at Stripe, test mode too: no portal session without a saved configuration.
+    with pytest.raises(stripe.InvalidRequestError, match="save your customer portal settings"):
+        client.v1.billing_portal.sessions.create(params={"customer": str(sub.customer)})
+    configuration = client.v1.billing_portal.configurations.create(
+        params={"features": {"payment_method_update": {"enabled": True}}}
     )
+    assert configuration.is_default is False
+    assert configuration.features.subscription_cancel.enabled is False
+    with pytest.raises(stripe.InvalidRequestError, match="not enabled"):
+        client.v1.billing_portal.sessions.create(
+            params={
+                "customer": str(sub.customer),
+                "configuration": configuration.id,
+                "flow_data": {"type": "subscription_cancel"},
+            }
+        )
+    portal = client.v1.billing_portal.sessions.create(
+        params={
+            "customer": str(sub.customer),
+            "return_url": "http://app.test/account",
+            "configuration": configuration.id,
+            "flow_data": {"type": "payment_method_update"},
+        }
+    )
+    assert portal.configuration == configuration.id
     assert portal.object == "billing_portal.session" and portal.id.startswith("bps_")
     assert portal.url == f"{server.url}/portal/{portal.id}"
     status, _h, page = http.request("GET", f"/portal/{portal.id}")
@@ -230,3 +253,57 @@ def test_cancel_now(
         assert exc.http_status == 400
     else:  # pragma: no cover
         raise AssertionError("canceled subscriptions cannot be changed")
+
+
+def test_a_schedule_phase_switches_the_interval_at_renewal(
+    subscribed: Any, http: Any, client: stripe.StripeClient, server: StandinServer
+) -> None:
+    sub = subscribed(1000)
+    item = sub["items"].data[0]
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    [phase] = schedule.phases
+    assert (phase.start_date, phase.end_date) == (
+        item.current_period_start,
+        item.current_period_end,
+    )
+    with pytest.raises(stripe.InvalidRequestError, match="already attached to a schedule"):
+        client.v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    client.v1.subscription_schedules.update(
+        schedule.id,
+        params={
+            "end_behavior": "release",
+            "phases": [
+                {
+                    "items": [{"price": phase["items"][0].price, "quantity": 1}],
+                    "start_date": phase.start_date,
+                    "end_date": phase.end_date,
+                },
+                {
+                    "items": [
+                        {
+                            "price_data": {
+                                "currency": "eur",
+                                "product": item.price.product,
+                                "unit_amount": 9000,
+                                "recurring": {"interval": "year"},
+                            },
+                            "quantity": 1,
+                        }
+                    ],
+                    "start_date": phase.end_date,
+                    "metadata": {"gift_cents": "9000"},
+                },
+            ],
+        },
+    )
+    unchanged = client.v1.subscriptions.retrieve(sub.id)
+    assert unchanged.status == "active" and unchanged.schedule == schedule.id
+    assert unchanged["items"].data[0].price.unit_amount == 1000
+    invoice = http.admin(f"subscriptions/{sub.id}/renew")
+    assert invoice["amount_paid"] == 9000
+    renewed = client.v1.subscriptions.retrieve(sub.id)
+    assert renewed.schedule is None and renewed.metadata["gift_cents"] == "9000"
+    new_item = renewed["items"].data[0]
+    assert new_item.price.recurring.interval == "year"
+    assert new_item.current_period_start == item.current_period_end
+    assert client.v1.subscription_schedules.retrieve(schedule.id).status == "released"

@@ -1,7 +1,7 @@
 """campaigns: campaigns, appeal placements and thresholds, banner clicks counted once per reader a day, remind-me-later requests
 
 Revision ID: 0011_campaigns
-Revises: 0007_customers_currency
+Revises: 0008_refunds_disputes
 Create Date: 2026-12-02 00:57:40.284381
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_campaigns'
-down_revision = '0007_customers_currency'
+down_revision = '0008_refunds_disputes'
 branch_labels = None
 depends_on = None
 

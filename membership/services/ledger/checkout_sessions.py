@@ -15,10 +15,12 @@ from membership.models import (
     IntentStatus,
     Supporter,
 )
+from membership.payments.gateway import StripeGateway
 from membership.payments.objects import CheckoutSession
 from membership.services.ledger.donations import (
     complete_intent,
     intent_for,
+    payment_charge,
     record_donation,
     split_payment,
 )
@@ -30,8 +32,16 @@ from membership.services.supporters import find_or_create_supporter
 
 
 def record_checkout_completed(
-    session: Session, checkout: CheckoutSession, *, config: Config, now: datetime
+    session: Session,
+    checkout: CheckoutSession,
+    *,
+    gateway: StripeGateway,
+    config: Config,
+    now: datetime,
+    paid_at_from_charge: bool = False,
 ) -> Donation | None:
+    """`now` dates the gift, unless `paid_at_from_charge` (sync, long after) dates it by its
+    charge."""
     intent = intent_for(session, checkout.gift.intent_id, checkout.client_reference_id)
     supporter = find_or_create_supporter(
         session,
@@ -40,7 +50,16 @@ def record_checkout_completed(
         name=checkout.payer_name or "",
     )
     if checkout.mode == "payment":
-        return _record_one_off(session, checkout, intent, supporter, config=config, now=now)
+        return _record_one_off(
+            session,
+            checkout,
+            intent,
+            supporter,
+            gateway=gateway,
+            config=config,
+            now=now,
+            paid_at_from_charge=paid_at_from_charge,
+        )
     if checkout.mode != "subscription":
         return None
     # A recurring gift: its payments arrive as invoices; here the subscription meets its reader.
@@ -76,12 +95,18 @@ def _record_one_off(
     intent: DonationIntent | None,
     supporter: Supporter | None,
     *,
+    gateway: StripeGateway,
     config: Config,
     now: datetime,
+    paid_at_from_charge: bool,
 ) -> Donation | None:
     if not checkout.paid_one_off or checkout.amount_total is None:
         return None  # a delayed method: async_payment_succeeded will settle it
     gift, fee = split_payment(checkout.amount_total, checkout.gift, intent)
+    payment = payment_charge(gateway, checkout.payment_intent_id)
+    paid_at = now
+    if paid_at_from_charge and payment is not None and payment.charged_at is not None:
+        paid_at = payment.charged_at
     donation = record_donation(
         session,
         {
@@ -90,13 +115,14 @@ def _record_one_off(
             "currency": (checkout.currency or config.currency).lower(),
             "kind": DonationKind.ONE_OFF,
             "stripe_payment_intent_id": checkout.payment_intent_id,
+            "stripe_charge_id": payment.charge_id if payment else None,
             "stripe_checkout_session_id": checkout.id,
             "stripe_customer_id": checkout.customer_id,
             "supporter_id": supporter.id if supporter else None,
             "intent_id": intent.id if intent else None,
             "source_article_id": intent.source_article_id if intent else None,
             "variant_id": intent.variant_id if intent else None,
-            "paid_at": now,
+            "paid_at": paid_at,
             "created_at": now,
         },
         config,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -9,9 +10,12 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.models import Donation, DonationIntent, DonationStatus, IntentStatus
-from membership.payments.objects import GiftMetadata
+from membership.payments.gateway import PaymentProviderError, StripeGateway
+from membership.payments.objects import GiftMetadata, PaymentSummary
 from membership.services import notifications
 from membership.services.sql import insert_or_ignore
+
+log = logging.getLogger(__name__)
 
 
 def intent_for(session: Session, *candidates: int | str | None) -> DonationIntent | None:
@@ -64,3 +68,20 @@ def record_donation(session: Session, values: dict[str, Any], config: Config) ->
     session.flush()
     notifications.queue_receipt(session, donation, config)
     return donation
+
+
+def payment_charge(gateway: StripeGateway, payment_intent_id: str | None) -> PaymentSummary | None:
+    """The charge of a payment, stored with its donation: refunds and disputes name charges.
+
+    A payment Stripe does not know (None) is recorded without it; a transient failure is raised,
+    so the event is delivered again.
+    """
+    if not payment_intent_id:
+        return None
+    try:
+        return gateway.retrieve_payment(payment_intent_id)
+    except PaymentProviderError as error:
+        if error.retryable:
+            raise
+        log.warning("payment %s not found at Stripe: %s", payment_intent_id, error.detail)
+        return None

@@ -1,5 +1,5 @@
-"""Invoices: one donation per paid invoice (a subscription's first payment included), and a
-failed renewal's past-due state and email."""
+"""Invoices: one donation per paid invoice (a subscription's first payment included), a failed
+renewal's past-due state and email, and a renewal the bank wants the supporter to confirm."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from membership.services.ledger import EventNotReady
 from membership.services.ledger.donations import (
     complete_intent,
     intent_for,
+    payment_charge,
     record_donation,
     split_payment,
 )
@@ -84,6 +85,7 @@ def record_invoice_paid(
     payment_intent = invoice.payment_intent_id
     if payment_intent is None:
         payment_intent = gateway.retrieve_invoice(invoice.id).payment_intent_id
+    charge = payment_charge(gateway, payment_intent)
     if subscription.amount_cents == total:
         gift, fee = subscription.gift_cents, subscription.fee_cents
     else:
@@ -97,6 +99,7 @@ def record_invoice_paid(
             "kind": DonationKind.RECURRING,
             "stripe_invoice_id": invoice.id,
             "stripe_payment_intent_id": payment_intent,
+            "stripe_charge_id": charge.charge_id if charge else None,
             "stripe_customer_id": invoice.customer_id or subscription.stripe_customer_id,
             "supporter_id": subscription.supporter_id,
             "subscription_id": subscription.id,
@@ -114,11 +117,10 @@ def record_invoice_paid(
     return donation
 
 
-def record_invoice_payment_failed(
+def _subscriber_of(
     session: Session, invoice: Invoice, *, gateway: StripeGateway, config: Config, now: datetime
-) -> Subscription | None:
-    """A renewal failed: the subscription is past due (as Stripe now says) and the supporter
-    gets a link to fix their card."""
+) -> tuple[Subscription, str | None] | None:
+    """The invoice's subscription as Stripe has it now, and the address to write to."""
     if invoice.subscription_id is None:
         return None
     subscription = refresh_subscription(
@@ -129,7 +131,18 @@ def record_invoice_payment_failed(
     supporter = (
         session.get(Supporter, subscription.supporter_id) if subscription.supporter_id else None
     )
-    email = (supporter.email if supporter else None) or invoice.customer_email
+    return subscription, (supporter.email if supporter else None) or invoice.customer_email
+
+
+def record_invoice_payment_failed(
+    session: Session, invoice: Invoice, *, gateway: StripeGateway, config: Config, now: datetime
+) -> Subscription | None:
+    """A renewal failed: the subscription is past due (as Stripe now says) and the supporter
+    gets a link to fix their card."""
+    found = _subscriber_of(session, invoice, gateway=gateway, config=config, now=now)
+    if found is None:
+        return None
+    subscription, email = found
     if email:
         notifications.queue_payment_failed(
             session,
@@ -138,6 +151,28 @@ def record_invoice_payment_failed(
             fix_url=invoice.hosted_invoice_url or f"{config.base_url.rstrip('/')}/account",
             attempt=invoice.attempt_count or 1,
             next_attempt=invoice.next_payment_attempt,
+            invoice_id=invoice.id,
+            config=config,
+        )
+    session.flush()
+    return subscription
+
+
+def record_invoice_payment_action_required(
+    session: Session, invoice: Invoice, *, gateway: StripeGateway, config: Config, now: datetime
+) -> Subscription | None:
+    """The bank wants the supporter to confirm a renewal (3-D Secure): they get the hosted
+    invoice page, where they confirm it; nothing is charged until then."""
+    found = _subscriber_of(session, invoice, gateway=gateway, config=config, now=now)
+    if found is None or invoice.hosted_invoice_url is None:
+        return None
+    subscription, email = found
+    if email:
+        notifications.queue_payment_action_required(
+            session,
+            to=email,
+            subscription=subscription,
+            confirm_url=invoice.hosted_invoice_url,
             invoice_id=invoice.id,
             config=config,
         )

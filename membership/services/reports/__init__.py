@@ -6,9 +6,12 @@ PostgreSQL give the same numbers. Definitions (README.md, "Staff reports") in sh
 
 - gross: amount_cents + fee_cents of donations paid in the period (failed payments excluded);
   fees covered: their fee_cents; gifts: their amount_cents.
-- refunds: `donation_refund` rows dated in the period (when Stripe reported the refund).
-- disputes: total - refunded of donations whose dispute opened in the period, unless it was won.
-- net: gross - refunds - disputes.
+- refunds: pending or succeeded `donation_refund` rows dated in the period (when made); a refund
+  that failed or was canceled counts nothing.
+- disputes: money Stripe withdrew for disputes in the period less what it reinstated
+  (`dispute_movement`, dated when it moved); dispute fees: Stripe's fee on those movements.
+  Inquiries move no money.
+- net: gross - refunds - disputes - dispute fees.
 - MRR: sum of `mrr_span` rows open at the instant (annual / 12, half up, fee included).
 
 One module per family of figures, each answering one question:

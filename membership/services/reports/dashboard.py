@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from membership.dates import add_months, first_of_month
 from membership.models import Donation, Subscription, SubscriptionStatus
+from membership.payments.objects import CLOSED_DISPUTE_STATUSES
 from membership.services.reports.money import (
     GiftStats,
     MoneyRow,
@@ -84,7 +85,10 @@ def dashboard(session: Session, zone: ZoneInfo, now: datetime) -> Dashboard:
             # Every dispute has its opening date; a range (not IS NOT NULL) lets SQLite use the
             # index on it instead of reading the whole table.
             Donation.disputed_at >= EPOCH,
-            or_(Donation.dispute_status.is_(None), Donation.dispute_status.not_in(["won", "lost"])),
+            or_(
+                Donation.dispute_status.is_(None),
+                Donation.dispute_status.not_in(CLOSED_DISPUTE_STATUSES),
+            ),
         )
     ).one()
     return Dashboard(

@@ -1,4 +1,8 @@
-"""Money by period: gross, fees, refunds, disputes and net per bucket, and the size of gifts."""
+"""Money by period: gross, fees, refunds, disputes and net per bucket, and the size of gifts.
+
+Refunds count while pending or succeeded, dated when made; disputes count the money Stripe
+withdrew less what it reinstated, dated when it moved, and Stripe's dispute fee apart. An
+inquiry moves no money and counts nothing."""
 
 from __future__ import annotations
 
@@ -6,16 +10,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from membership.models import Donation, DonationKind, DonationRefund, DonationStatus
+from membership.models import (
+    COUNTED_REFUNDS,
+    DisputeMovement,
+    Donation,
+    DonationKind,
+    DonationRefund,
+    DonationStatus,
+)
 from membership.services.reports.columns import Column
 from membership.services.reports.periods import Bucket, bucket_table
 from membership.services.reports.statistics import divide_half_up, histogram_median
 
 DONATION = Donation.__table__
 REFUND = DonationRefund.__table__
+DISPUTE = DisputeMovement.__table__
 # Money that counts: every donation but the failed payments.
 COUNTED = DONATION.c.status != DonationStatus.FAILED.value
 
@@ -29,6 +41,7 @@ class MoneyRow:
     gifts: int = 0
     refunds: int = 0
     disputes: int = 0
+    dispute_fees: int = 0
     one_off_count: int = 0
     one_off_gross: int = 0
     recurring_count: int = 0
@@ -36,7 +49,7 @@ class MoneyRow:
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunds - self.disputes
+        return self.gross - self.refunds - self.disputes - self.dispute_fees
 
     @property
     def average_gift(self) -> int:
@@ -51,6 +64,7 @@ MONEY_COLUMNS = (
     Column("gifts", "Gifts", money=True),
     Column("refunds", "Refunds", money=True),
     Column("disputes", "Disputes", money=True),
+    Column("dispute_fees", "Dispute fees", money=True),
     Column("net", "Net", money=True),
     Column("one_off_count", "One-off count"),
     Column("one_off_gross", "One-off gross", money=True),
@@ -113,23 +127,25 @@ def money_by_bucket(session: Session, buckets: Sequence[Bucket]) -> list[MoneyRo
                 REFUND, and_(REFUND.c.refunded_at >= b.c.starts, REFUND.c.refunded_at < b.c.ends)
             )
         )
-        .where(REFUND.c.refunded_at >= first, REFUND.c.refunded_at < last)
+        .where(
+            REFUND.c.refunded_at >= first,
+            REFUND.c.refunded_at < last,
+            REFUND.c.status.in_(COUNTED_REFUNDS),
+        )
         .group_by(b.c.idx)
     )
     for idx, amount in refunds:
         rows[idx].refunds = int(amount or 0)
     disputes = session.execute(
-        select(b.c.idx, func.sum(total - d.c.refunded_cents))
-        .select_from(b.join(d, and_(d.c.disputed_at >= b.c.starts, d.c.disputed_at < b.c.ends)))
-        .where(
-            or_(d.c.dispute_status.is_(None), d.c.dispute_status != "won"),
-            d.c.disputed_at >= first,
-            d.c.disputed_at < last,
+        select(b.c.idx, func.sum(DISPUTE.c.amount_cents), func.sum(DISPUTE.c.fee_cents))
+        .select_from(
+            b.join(DISPUTE, and_(DISPUTE.c.moved_at >= b.c.starts, DISPUTE.c.moved_at < b.c.ends))
         )
+        .where(DISPUTE.c.moved_at >= first, DISPUTE.c.moved_at < last)
         .group_by(b.c.idx)
     )
-    for idx, amount in disputes:
-        rows[idx].disputes = int(amount or 0)
+    for idx, amount, fee in disputes:
+        rows[idx].disputes, rows[idx].dispute_fees = int(amount or 0), int(fee or 0)
     return rows
 
 
@@ -142,6 +158,7 @@ def money_total(rows: Sequence[MoneyRow], label: str = "Total") -> MoneyRow:
         "gifts",
         "refunds",
         "disputes",
+        "dispute_fees",
         "one_off_count",
         "one_off_gross",
         "recurring_count",

@@ -3,7 +3,7 @@ through Stripe and resent receipts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from membership.config import Config
 from membership.models import (
     Donation,
+    DonationRefund,
     DonationStatus,
     EmailMessage,
     StaffMember,
@@ -76,6 +77,9 @@ class SupporterRecord:
     emails: list[EmailMessage]
     newsletter: list[ConsentHistoryLine]
     newsletter_status: str | None
+    # Every refund of their gifts in the status Stripe last gave it (failed ones included),
+    # with the receipt number it belongs to; newest first.
+    refunds: list[tuple[str, DonationRefund]] = field(default_factory=list)
 
     def can_refund(self, donation: Donation) -> bool:
         return refundable_cents(donation) > 0
@@ -112,6 +116,12 @@ def supporter_record(session: Session, supporter: Supporter, actor: StaffMember)
         else None
     ) or session.scalar(select(Subscriber).where(Subscriber.supporter_id == supporter.id))
     consents = consent_history(session, subscriber.id) if subscriber is not None else []
+    refunds = session.execute(
+        select(Donation.receipt_number, Donation.id, DonationRefund)
+        .join(DonationRefund, DonationRefund.donation_id == Donation.id)
+        .where(Donation.supporter_id == supporter.id)
+        .order_by(DonationRefund.refunded_at.desc(), DonationRefund.id.desc())
+    ).all()
     return SupporterRecord(
         supporter,
         list(donations),
@@ -119,6 +129,7 @@ def supporter_record(session: Session, supporter: Supporter, actor: StaffMember)
         emails,
         consents,
         subscriber.status.value if subscriber is not None else None,
+        [(receipt or str(donation_id), refund) for receipt, donation_id, refund in refunds],
     )
 
 

@@ -127,6 +127,9 @@ def test_change_amount_goes_to_stripe_first_and_the_webhook_updates_our_row(
 def test_switching_to_annual_keeps_the_period_and_charges_nothing_now(
     client: FlaskClient, live_server: LiveServer, standin: StandinServer
 ) -> None:
+    """Through a subscription schedule: the paid month runs out as it is, the annual amount is
+    charged at the renewal and the year starts there. (With `trial_end`, as before, Stripe
+    turns the subscription `trialing` and moves its billing anchor.)"""
     subscription = monthly_supporter(client, standin)
     invoices_before = len(standin.store.all("invoice"))
     path = f"/account/gifts/{subscription.id}"
@@ -134,13 +137,40 @@ def test_switching_to_annual_keeps_the_period_and_charges_nothing_now(
     assert response.status_code == 303
     assert standin.flush(10)
     row = refreshed(subscription)
-    assert (row.interval.value, row.amount_cents, row.fee_cents) == ("year", 6000, 0)
+    # Nothing changes before the renewal: not the status, not the period, not the amount.
+    assert (row.status.value, row.interval.value, row.amount_cents) == ("active", "month", 500)
     assert row.current_period_end == subscription.current_period_end
     assert len(standin.store.all("invoice")) == invoices_before
-    # Real Stripe restarts the cycle on an interval change; the trial to the period's end is what
-    # keeps it from charging the annual amount today.
-    remote_subscription = standin.store.get("subscription", subscription.stripe_subscription_id)
-    assert remote_subscription["trial_end"] == int(subscription.current_period_end.timestamp())
+    remote = standin.store.get("subscription", subscription.stripe_subscription_id)
+    assert (remote["status"], remote["trial_end"]) == ("active", None)
+    assert remote["schedule"] is not None
+    period_end = subscription.current_period_end
+    assert period_end is not None
+    admin(standin, f"subscriptions/{subscription.stripe_subscription_id}/renew")
+    assert standin.flush(10)
+    row = refreshed(subscription)
+    assert (row.status.value, row.interval.value, row.amount_cents) == ("active", "year", 6000)
+    assert row.current_period_end is not None
+    assert row.current_period_end.date() == period_end.date().replace(year=period_end.year + 1)
+    newest = db.session.scalars(select(Donation).order_by(Donation.id.desc())).first()
+    assert newest is not None and (newest.amount_cents, newest.fee_cents) == (6000, 0)
+    assert standin.store.get("subscription", row.stripe_subscription_id)["schedule"] is None
+
+
+def test_a_trial_end_makes_stripe_trial_and_re_anchor(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer, app: Flask
+) -> None:
+    """The stand-in does what Stripe does with `trial_end`, so the old way would show."""
+    subscription = monthly_supporter(client, standin)
+    period_end = subscription.current_period_end
+    assert period_end is not None
+    trial_end = int((period_end + timedelta(days=3)).timestamp())
+    client_api = app.extensions["stripe_gateway"].api()
+    updated = client_api.v1.subscriptions.update(
+        subscription.stripe_subscription_id, params={"trial_end": trial_end}
+    )
+    assert updated.status == "trialing" and updated.billing_cycle_anchor == trial_end
+    assert updated["items"].data[0].current_period_end == trial_end
 
 
 def test_the_page_says_updating_until_the_webhook_arrives(

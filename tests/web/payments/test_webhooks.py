@@ -42,7 +42,7 @@ from membership.models import (
     utcnow,
 )
 from membership.payments.events import Event
-from membership.services.stripe_webhooks import Outcome, apply_event
+from membership.services.stripe_webhooks import Outcome, Route, apply_event
 from stripe_standin import StandinServer
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -113,14 +113,45 @@ def test_a_pre_basil_invoice_without_subscription_details_is_answered(
     assert count(Donation) == 0
 
 
-def test_an_event_whose_object_cannot_be_read_is_kept_with_the_reason(
+def test_an_event_whose_object_cannot_be_read_is_kept_and_acknowledged(
     client: FlaskClient,
 ) -> None:
+    """Its bytes never get better by retrying: stored with the reason for staff, answered 200
+    (a 503 made Stripe retry it for three days and then disable the endpoint)."""
     event = make_event("charge.refunded", {"object": "charge", "amount": 100}, event_id="evt_no_id")
-    assert post_event(client, event).status_code == 503
+    response = post_event(client, event)
+    assert (response.status_code, response.get_json()) == (200, {"received": "unusable"})
     stored = db.session.get(StripeEvent, "evt_no_id")
+    assert stored is not None and stored.processed_at is not None
+    assert (stored.error or "").endswith("never applicable: charge has no id")
+    again = post_event(client, event)
+    assert (again.status_code, again.get_json()) == (200, {"received": "duplicate"})
+
+
+def test_a_fault_of_ours_is_kept_and_retried_never_a_500(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception outside the handler's list (an AttributeError, say) used to escape as a
+    500; it is stored with its error and answered 503, so Stripe delivers it again."""
+    from membership.services import stripe_webhooks
+
+    route = stripe_webhooks.HANDLERS["customer.updated"]
+
+    def broken(*_args: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'subscription'")
+
+    monkeypatch.setitem(stripe_webhooks.HANDLERS, "customer.updated", Route(route.parse, broken))
+    customer = {"id": "cus_fault", "object": "customer", "email": None, "name": None}
+    event = make_event("customer.updated", customer, event_id="evt_fault")
+    assert post_event(client, event).status_code == 503
+    stored = db.session.get(StripeEvent, "evt_fault")
     assert stored is not None and stored.processed_at is None
-    assert (stored.error or "").endswith("StripeDataError: charge has no id")
+    assert "AttributeError: " in (stored.error or "")
+    monkeypatch.setitem(stripe_webhooks.HANDLERS, "customer.updated", route)
+    assert post_event(client, event).status_code == 200
+    db.session.expire_all()
+    stored = db.session.get(StripeEvent, "evt_fault")
+    assert stored is not None and stored.processed_at is not None and stored.error is None
 
 
 def test_the_same_event_twice_makes_one_donation(

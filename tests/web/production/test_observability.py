@@ -64,9 +64,10 @@ def test_the_request_id_reaches_stripe_as_metadata(
 
 
 def test_a_stored_webhook_error_names_the_request(client: FlaskClient, app_context: None) -> None:
+    # An event we can never read is acknowledged (retrying will not help) and kept with its error.
     event = make_event("charge.refunded", {"object": "charge", "amount": 1}, event_id="evt_traced")
     response = post_event(client, event)
-    assert response.status_code == 503
+    assert response.status_code == 200
     stored = db.session.get(StripeEvent, "evt_traced")
     assert stored is not None
     assert (stored.error or "").startswith(f"[request {response.headers['X-Request-ID']}] ")
@@ -109,9 +110,20 @@ def test_metrics_report_queues_failures_sync_age_and_todays_gifts(
                 last_succeeded_at=now - timedelta(minutes=30),
             )
         )
+        # A stored event whose handler failed (it will be retried): unprocessed, with its error.
+        db.session.add(
+            StripeEvent(
+                id="evt_failing",
+                type="invoice.paid",
+                created=now,
+                payload={},
+                received_at=now,
+                error="NotReady: the subscription is not recorded yet",
+            )
+        )
         db.session.commit()
     event = make_event("charge.refunded", {"object": "charge", "amount": 1}, event_id="evt_bad")
-    assert post_event(client, event).status_code == 503
+    assert post_event(client, event).status_code == 200  # unreadable: acknowledged, kept
     assert give(client, amount="100").status_code == 303  # a checkout, not yet a donation
     response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
@@ -126,6 +138,7 @@ def test_metrics_report_queues_failures_sync_age_and_todays_gifts(
     assert figures["membership_emails_failed"] == 1
     assert figures["membership_webhook_events_failed"] == 1
     assert figures["membership_webhook_events_unprocessed"] == 1
+    assert figures["membership_webhook_events_unreadable"] == 1
     assert 1790 <= figures["membership_stripe_sync_age_seconds"] < 1900
     assert figures["membership_donations_today"] == 0
     assert figures["membership_donations_today_cents"] == 0

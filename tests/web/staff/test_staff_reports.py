@@ -31,6 +31,7 @@ from membership.models import (
     AuditEntry,
     BannerStat,
     BillingInterval,
+    DisputeMovement,
     Donation,
     DonationIntent,
     DonationKind,
@@ -46,11 +47,12 @@ from membership.models import (
 from membership.services.mrr import monthly_cents, record_mrr
 from membership.services.reports.attribution import FunnelRow
 from membership.services.reports.dashboard import dashboard
-from membership.services.reports.money import GiftStats, MoneyRow
+from membership.services.reports.money import GiftStats, MoneyRow, money_by_bucket
 from membership.services.reports.periods import make_buckets
 from membership.services.reports.range_report import ReportRequest, full_report
 from membership.services.reports.recurring import MovementRow
 from membership.services.reports.statistics import rate_with_interval, wilson_interval
+from membership.services.staff.supporters import refundable_cents
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -112,6 +114,26 @@ class Books:
         )
         db.session.flush()
 
+    def dispute(
+        self, donation: Donation, status: str, *moves: tuple[int, int, str], opened: str
+    ) -> None:
+        """A dispute and the money it moved: (amount withdrawn, or negative reinstated; fee;
+        when)."""
+        donation.dispute_id, donation.dispute_status = f"dp_{donation.id}", status
+        donation.disputed_at = utc(opened)
+        for n, (amount, fee, when) in enumerate(moves):
+            db.session.add(
+                DisputeMovement(
+                    donation_id=donation.id,
+                    stripe_dispute_id=donation.dispute_id,
+                    stripe_balance_transaction_id=f"txn_{donation.id}_{n}",
+                    amount_cents=amount,
+                    fee_cents=fee,
+                    moved_at=utc(when),
+                )
+            )
+        db.session.flush()
+
     def subscribe(
         self, started: str, total: int, fee: int = 0, interval: str = "month"
     ) -> Subscription:
@@ -145,7 +167,14 @@ def books(app: Flask) -> dict[str, Any]:
     v1, v2 = make_variant("v1"), make_variant("v2")
     # One-off gifts.
     d1 = b.give("2026-01-15T12:00", 1000, 59, article=river.id, variant=v1.id)
-    d1.dispute_id, d1.dispute_status, d1.disputed_at = "dp_won", "won", utc("2026-01-25T10:00")
+    # Won: the money (and Stripe's fee) went in January, the money came back in February.
+    b.dispute(
+        d1,
+        "won",
+        (1059, 1500, "2026-01-25T10:00"),
+        (-1059, 0, "2026-02-20T12:00"),
+        opened="2026-01-25T10:00",
+    )
     b.give("2026-02-01T04:30", 500)  # 23:30 on 31 January in New York: January
     d3 = b.give("2026-02-01T05:00", 2000, article=other.id, variant=v2.id)  # midnight: February
     b.refund(d3, 700, "2026-02-10T12:00")  # partial, in February
@@ -153,8 +182,8 @@ def books(app: Flask) -> dict[str, Any]:
     d4 = b.give("2026-01-20T12:00", 300, 39)
     b.refund(d4, 339, "2026-02-02T15:00")  # refunded in full, the month after
     d5 = b.give("2026-02-14T12:00", 5000)
-    d5.dispute_id, d5.dispute_status = "dp_open", "needs_response"
-    d5.disputed_at, d5.status = utc("2026-03-02T12:00"), DonationStatus.DISPUTED
+    b.dispute(d5, "needs_response", (5000, 1500, "2026-03-02T12:00"), opened="2026-03-02T12:00")
+    d5.status = DonationStatus.DISPUTED
     b.give("2026-02-20T12:00", 800, status=DonationStatus.FAILED)  # never counted
     b.give("2026-04-01T03:59:59", 100)  # 23:59:59 on 31 March (EDT): March
     b.give("2026-04-01T04:00", 100)  # midnight on 1 April: outside the range
@@ -263,16 +292,96 @@ def test_buckets_are_local_months_in_utc() -> None:
 
 def test_money_by_month(books: dict[str, Any]) -> None:
     report = full_report(db.session(), Q1, NY, NOW)
-    # January: d1 1059 + d2 500 + d4 339 (one-off: 1898) and s1 530, s2 6000, s3 1000, s7 900.
-    assert money(report.money[0]) == (7, 10328, 128, 10200, 0, 0, 10328, 3, 1898, 4, 8430)
+    # January: d1 1059 + d2 500 + d4 339 (one-off: 1898) and s1 530, s2 6000, s3 1000, s7 900;
+    # d1's dispute withdrew 1059 and Stripe's 1500 fee on the 25th.
+    assert money(report.money[0]) == (7, 10328, 128, 10200, 0, 1059, 7769, 3, 1898, 4, 8430)
     # February: d3 2000 + d5 5000 (the failed 800 is not counted) and s1 530, s3 1000, s4 300,
-    # s5 700, s7 400; refunds dated in February: 700 of d3 and all 339 of d4.
-    assert money(report.money[1]) == (7, 9930, 30, 9900, 1039, 0, 8891, 2, 7000, 5, 2930)
+    # s5 700, s7 400; refunds dated in February: 700 of d3 and all 339 of d4; d1's dispute was
+    # won and its 1059 reinstated (the fee stays lost).
+    assert money(report.money[1]) == (7, 9930, 30, 9900, 1039, -1059, 9950, 2, 7000, 5, 2930)
     # March: d7 100 (23:59:59 local on the 31st) and s1 530, s3 1000, s4 300, s5 1200, s6 1002,
-    # s7 400; the last 300 refunded of d3; d5's dispute (5000) opened on 2 March.
-    assert money(report.money[2]) == (7, 4532, 30, 4502, 300, 5000, -768, 1, 100, 6, 4432)
-    assert money(report.total) == (21, 24790, 188, 24602, 1339, 5000, 18451, 6, 8998, 15, 15792)
+    # s7 400; the last 300 refunded of d3; d5's dispute withdrew 5000 and 1500 on 2 March.
+    assert money(report.money[2]) == (7, 4532, 30, 4502, 300, 5000, -2268, 1, 100, 6, 4432)
+    assert [row.dispute_fees for row in report.money] == [1500, 0, 1500]
+    assert money(report.total) == (21, 24790, 188, 24602, 1339, 5000, 15451, 6, 8998, 15, 15792)
+    assert report.total.dispute_fees == 3000
     assert report.total.average_gift == 1172  # 24602 / 21 = 1171.52, half up
+
+
+def test_refunds_and_disputes_of_one_gift_count_what_moved(app: Flask) -> None:
+    """A gift partly refunded and then disputed, and one under inquiry and then refunded,
+    through the ledger as Stripe's objects drive it. Worked out by hand (May 2026, UTC):
+
+    g1 2000 paid 3 May; refund re_1 500 (succeeded) 5 May; chargeback of what was left, 1500,
+       withdrawn 10 May with Stripe's 1500 fee, lost: refunds 500, disputes 1500, fees 1500.
+    g2 1000 paid 4 May; an inquiry 6 May (no money moves; it stays refundable); refund re_2
+       1000 (succeeded) 8 May; the inquiry closes: refunds 1000, disputes 0.
+    g3 700 paid 7 May; refund re_3 700 pending, then failed: nothing.
+    Gross 3700; refunds 1500; disputes 1500; dispute fees 1500; net 3700 - 4500 = -800.
+    """
+    from membership.payments.objects import Dispute, DisputeFunds, Refund
+    from membership.services.ledger.charges import apply_dispute, apply_refunds
+
+    config = app.config["MEMBERSHIP"]
+    b = Books()
+    g1 = b.give("2026-05-03T12:00", 2000, stripe_charge_id="ch_g1")
+    g2 = b.give("2026-05-04T12:00", 1000, stripe_charge_id="ch_g2")
+    g3 = b.give("2026-05-07T12:00", 700, stripe_charge_id="ch_g3")
+    session = db.session()
+
+    def refunds(charge: str, *rows: tuple[str, str, int, str]) -> None:
+        apply_refunds(
+            session,
+            charge_id=charge,
+            payment_intent_id=None,
+            refunds=[
+                Refund(rid, status, amount, charge, None, utc(when), None)
+                for rid, status, amount, when in rows
+            ],  # fmt: skip
+            config=config,
+            now=utc("2026-05-31T12:00"),
+        )
+
+    def dispute(charge: str, status: str, *funds: DisputeFunds, amount: int) -> None:
+        apply_dispute(
+            session,
+            Dispute(
+                f"dp_{charge}",
+                charge,
+                None,
+                amount,
+                "usd",
+                status,
+                "fraudulent",
+                utc("2026-05-06T12:00"),
+                None,
+                funds,
+                status.startswith("warning"),
+            ),  # fmt: skip
+            config=config,
+            now=utc("2026-05-31T12:00"),
+        )
+
+    refunds("ch_g1", ("re_1", "succeeded", 500, "2026-05-05T12:00"))
+    withdrawn = DisputeFunds("txn_g1", -1500, 1500, utc("2026-05-10T12:00"))
+    dispute("ch_g1", "needs_response", withdrawn, amount=1500)
+    dispute("ch_g1", "lost", withdrawn, amount=1500)
+    dispute("ch_g2", "warning_needs_response", amount=1000)
+    assert refundable_cents(g2) == 1000  # an inquiry leaves the gift refundable
+    refunds("ch_g2", ("re_2", "succeeded", 1000, "2026-05-08T12:00"))
+    dispute("ch_g2", "warning_closed", amount=1000)
+    refunds("ch_g3", ("re_3", "pending", 700, "2026-05-09T12:00"))
+    refunds("ch_g3", ("re_3", "failed", 700, "2026-05-09T12:00"))
+    db.session.commit()
+    assert (g1.status, g1.refunded_cents) == (DonationStatus.DISPUTED, 500)
+    assert (g2.status, g2.refunded_cents) == (DonationStatus.REFUNDED, 1000)
+    assert (g3.status, g3.refunded_cents) == (DonationStatus.SUCCEEDED, 0)
+    [may] = money_by_bucket(
+        session, make_buckets(date(2026, 5, 1), date(2026, 5, 31), "month", UTC)
+    )
+    assert (may.gross, may.refunds, may.disputes, may.dispute_fees, may.net) == (
+        3700, 1500, 1500, 1500, -800,
+    )  # fmt: skip
 
 
 def test_average_and_median_gifts(books: dict[str, Any]) -> None:
@@ -487,7 +596,7 @@ def test_csv_matches_the_page(ny_client: Any, report: str, table: str) -> None:
         [number(c) for c in r] for r in page_rows[1:]
     ]
     if report == "money":
-        assert csv_rows[-1][:8] == [
+        assert csv_rows[-1][:9] == [
             "Total",
             "21",
             "247.90",
@@ -495,7 +604,8 @@ def test_csv_matches_the_page(ny_client: Any, report: str, table: str) -> None:
             "246.02",
             "13.39",
             "50.00",
-            "184.51",
+            "30.00",
+            "154.51",
         ]
 
 
@@ -538,7 +648,8 @@ def test_the_page_shows_the_hand_computed_totals(ny_client: Any) -> None:
         )
     assert 'data-total="gross">$247.90<' in html
     assert 'data-total="refunds">$13.39<' in html
-    assert 'data-total="net">$184.51<' in html
+    assert 'data-total="dispute_fees">$30<' in html
+    assert 'data-total="net">$154.51<' in html
     assert "America/New_York" in html
 
 
