@@ -66,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         lifecycle,
         metrics,
         newsletter,
+        reminders,
         sign_in,
         staff,
         webhooks,
@@ -77,6 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(articles.bp)
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)
+    app.register_blueprint(reminders.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(webhooks.bp)

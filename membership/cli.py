@@ -19,6 +19,7 @@ from membership.payments.account_setup import AccountSetup
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
 from membership.services import outbox as outbox_service
+from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.errors import PaymentUnavailable
 from membership.services.newsletter import list_admin, list_import
 from membership.services.newsletter.issues import IssueError
@@ -277,11 +278,13 @@ def newsletter_send(issue_id: int) -> None:
 
 @reminders_cli.command("send")
 def reminders_send() -> None:
-    """Queue renewal reminders for annual gifts renewing soon (safe to run again)."""
+    """Queue renewal reminders for annual gifts renewing soon, and the due "remind me later"
+    emails (safe to run again)."""
     config = current_app.config["MEMBERSHIP"]
     queued = queue_renewal_reminders(db.session(), config=config, now=utcnow())
+    appeals = queue_due_reminders(db.session(), config=config, now=utcnow())
     db.session().commit()
-    click.echo(f"{queued} renewal reminder(s) queued.")
+    click.echo(f"{queued} renewal reminder(s) and {appeals} appeal reminder(s) queued.")
 
 
 @lifecycle_cli.command("run")

@@ -97,6 +97,10 @@ class Config:
     article_cache_seconds: int = 60
     article_version_seconds: float = 2.0
     banner_dismiss_days: int = 14
+    # Banner clicks counted per client address (one per reader, variant and day in any case).
+    banner_click_rate_limit: str = "30/hour"
+    # After this many views of the appeal in a week without a click, it collapses to one line.
+    banner_collapse_after: int = 5
     sign_in_link_minutes: int = 10
     sign_in_rate_limit_ip: str = "10 per minute;60 per hour"
     sign_in_rate_limit_address: str = "3 per 10 minutes;10 per day"
@@ -235,6 +239,8 @@ class Config:
             raise ConfigError("STAFF_SESSION_IDLE_MINUTES must be between 1 and 1440")
         if not 1 <= self.staff_session_max_hours <= 7 * 24:
             raise ConfigError("STAFF_SESSION_MAX_HOURS must be between 1 and 168")
+        if not 1 <= self.banner_collapse_after <= 100:
+            raise ConfigError("BANNER_COLLAPSE_AFTER must be between 1 and 100")
         if self.supporter_banner_quiet_days < 0 or self.renewal_reminder_days < 1:
             raise ConfigError(
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"

@@ -11,7 +11,7 @@ from membership.blueprints import app_config
 from membership.caching import public_page
 from membership.config import Config
 from membership.extensions import db
-from membership.models import Article, ArticleStatus
+from membership.models import Article, ArticleStatus, Placement, utcnow
 from membership.page_cache import PageCache, PageVersion
 from membership.services import articles as article_service
 from membership.services.banner import banner_version_columns, control_variant
@@ -27,7 +27,8 @@ def index() -> str:
     page = article_service.published_page(db.session(), number, config.articles_per_page)
     if page is None:
         abort(404)
-    return render_template("articles/index.html", page=page)
+    banner = control_variant(db.session(), utcnow(), Placement.FRONT)
+    return render_template("articles/index.html", page=page, banner=banner)
 
 
 def _page_cache() -> PageCache:
@@ -42,7 +43,7 @@ def _load_version(slug: str) -> PageVersion | None:
     row = (
         db.session()
         .execute(
-            select(Article.id, Article.updated_at, *banner_version_columns()).where(
+            select(Article.id, Article.updated_at, *banner_version_columns(utcnow())).where(
                 Article.slug == slug, Article.status == ArticleStatus.PUBLISHED
             )
         )
@@ -50,9 +51,9 @@ def _load_version(slug: str) -> PageVersion | None:
     )
     if row is None:
         return None
-    article_id, updated_at, banner_updated, banner_count = row
+    article_id, updated_at, *banner_version = row
     etag = hashlib.sha256(
-        f"{current_app.config['BUILD_FINGERPRINT']}:{article_id}:{updated_at.isoformat()}:{banner_updated}:{banner_count}".encode()
+        f"{current_app.config['BUILD_FINGERPRINT']}:{article_id}:{updated_at.isoformat()}:{banner_version}".encode()
     ).hexdigest()[:32]
     return PageVersion(etag=etag, article_id=article_id)
 
@@ -61,8 +62,12 @@ def _render_article(article_id: int) -> bytes:
     article = db.session().get(Article, article_id)
     if article is None:
         abort(404)
-    banner = control_variant(db.session())
-    return render_template("articles/article.html", article=article, banner=banner).encode()
+    now = utcnow()
+    banner = control_variant(db.session(), now)
+    sticky = control_variant(db.session(), now, Placement.STICKY)
+    return render_template(
+        "articles/article.html", article=article, banner=banner, sticky=sticky
+    ).encode()
 
 
 @bp.get("/articles/<slug>")

@@ -199,7 +199,7 @@ class ConsoleSender:
         yield self
 
     def send(self, email: OutgoingEmail) -> None:
-        text = _build_or_explain(email, self.mail_from).as_string()
+        text = readable(_build_or_explain(email, self.mail_from))
         # The body goes to stdout only: the demo's terminal shows each message once.
         logger.info(
             "email %s to %s (%s) printed, not sent: MAIL_URL is not set",
@@ -209,6 +209,16 @@ class ConsoleSender:
         )
         sys.stdout.write(f"----- email {email.id} (MAIL_URL is not set) -----\n{text}\n")
         sys.stdout.flush()
+
+
+def readable(message: MimeMessage) -> str:
+    """The message as a person reads it: headers, then the decoded text part. `as_string()` would
+    print quoted-printable, whose soft line breaks cut links in two (a `=` at the end of a line)."""
+    headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+    text_part = message.get_body(preferencelist=("plain",))
+    body = text_part.get_content() if isinstance(text_part, MimeMessage) else ""
+    html_note = "(an HTML version goes with it)\n" if message.is_multipart() else ""
+    return f"{headers}\n{body.rstrip()}\n{html_note}"
 
 
 def sender_from_config(config: Config) -> SmtpSender | ConsoleSender:

@@ -20,7 +20,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from membership.addresses import is_mailable
 from membership.currencies import currency_or_default
@@ -32,6 +39,7 @@ from membership.models import (
     ArticleStatus,
     BannerVariant,
     Frequency,
+    Placement,
     StaffMember,
     StaffRole,
 )
@@ -124,16 +132,15 @@ class CurrencyForm(FlaskForm):  # type: ignore[misc]
         self.currency = currency
 
 
-class VariantForm(CurrencyForm):
-    name = StringField(
-        "Name (for reports)", validators=[DataRequired("Give the variant a name."), Length(max=100)]
-    )
-    headline = StringField(
-        "Headline", validators=[DataRequired("Write a headline."), Length(max=200)]
-    )
-    body = TextAreaField(
-        "Appeal text", validators=[DataRequired("Write the appeal."), Length(max=2000)]
-    )
+def listed_amounts(amounts: list[int], currency: str) -> str:
+    """Saved presets as the form shows them: "1, 5, 7.50"."""
+    return ", ".join(amount_field_value(c, currency) for c in amounts)
+
+
+class PresetAmounts(CurrencyForm):
+    """The preset amounts per frequency and the frequency shown first, shared by banner variants
+    and campaigns; `validate_presets` fills `amounts` in minor units."""
+
     amounts_once = StringField("One-off amounts", validators=[Length(max=200)])
     amounts_monthly = StringField("Monthly amounts", validators=[Length(max=200)])
     amounts_annual = StringField("Annual amounts", validators=[Length(max=200)])
@@ -142,61 +149,14 @@ class VariantForm(CurrencyForm):
         choices=[SelectChoice(f.value, f.value.capitalize()) for f in Frequency],
         default=Frequency.ONCE.value,
     )
-    weight = IntegerField(
-        "Weight (share of readers)",
-        default=1,
-        validators=[
-            InputRequired("Give a weight: 0 to 1000."),
-            NumberRange(0, 1000, "Use a weight from 0 to 1000."),
-        ],
-    )
-    active = BooleanField("Running (shown to readers)")
 
     amounts: dict[str, list[int]]
 
-    @classmethod
-    def of_variant(cls, variant: BannerVariant | None, currency: str) -> VariantForm:
-        """The form filled from a saved variant (or the defaults of a new one)."""
-        if variant is None:
-            return cls(data={"weight": 1, "active": False}, formdata=None, currency=currency)
-
-        def listed(frequency: Frequency) -> str:
-            amounts = variant.amounts_for(frequency)
-            return ", ".join(amount_field_value(c, currency) for c in amounts)
-
-        data = {
-            "name": variant.name,
-            "headline": variant.headline,
-            "body": variant.body,
-            "amounts_once": listed(Frequency.ONCE),
-            "amounts_monthly": listed(Frequency.MONTHLY),
-            "amounts_annual": listed(Frequency.ANNUAL),
-            "default_frequency": variant.default_frequency.value,
-            "weight": variant.weight,
-            "active": variant.active,
-        }
-        return cls(data=data, formdata=None, currency=currency)
-
-    def change(self) -> VariantChange:
-        """What a valid form asks to save."""
-        return VariantChange(
-            name=self.name.data.strip(),
-            headline=self.headline.data.strip(),
-            body=self.body.data.strip(),
-            amounts=self.amounts,
-            default_frequency=Frequency(self.default_frequency.data),
-            weight=int(self.weight.data),
-            active=bool(self.active.data),
-        )
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = bool(super().validate(extra_validators))
+    def validate_presets(self) -> bool:
+        ok = True
         self.amounts = {}
-        for frequency, field in (
-            ("once", self.amounts_once),
-            ("monthly", self.amounts_monthly),
-            ("annual", self.amounts_annual),
-        ):
+        for frequency in Frequency:
+            field = getattr(self, f"amounts_{frequency.value}")
             try:
                 values = _amount_list(field.data or "", self.currency)
             except ValueError:
@@ -216,7 +176,7 @@ class VariantForm(CurrencyForm):
                 ok = False
                 continue
             if values:
-                self.amounts[frequency] = values
+                self.amounts[frequency.value] = values
         if ok and not self.amounts:
             self.amounts_once.errors = [
                 *self.amounts_once.errors,
@@ -224,6 +184,86 @@ class VariantForm(CurrencyForm):
             ]
             ok = False
         return ok
+
+
+class VariantForm(PresetAmounts):
+    name = StringField(
+        "Name (for reports)", validators=[DataRequired("Give the variant a name."), Length(max=100)]
+    )
+    headline = StringField(
+        "Headline", validators=[DataRequired("Write a headline."), Length(max=200)]
+    )
+    body = TextAreaField(
+        "Appeal text", validators=[DataRequired("Write the appeal."), Length(max=2000)]
+    )
+    weight = IntegerField(
+        "Weight (share of readers)",
+        default=1,
+        validators=[
+            InputRequired("Give a weight: 0 to 1000."),
+            NumberRange(0, 1000, "Use a weight from 0 to 1000."),
+        ],
+    )
+    active = BooleanField("Running (shown to readers)")
+    placement = SelectField(
+        "Where it appears",
+        choices=[
+            SelectChoice(Placement.ARTICLE.value, "At the end of articles"),
+            SelectChoice(Placement.FRONT.value, "Slim banner on the front page"),
+            SelectChoice(Placement.STICKY.value, "Sticky bottom banner after a number of articles"),
+        ],
+        default=Placement.ARTICLE.value,
+    )
+    article_count_threshold = IntegerField(
+        "Article count: mention “You've read N articles this month” from this many articles "
+        "(sticky banners: appear from this article on); empty for never",
+        validators=[
+            Optional(),
+            NumberRange(1, 100, "Use a number from 1 to 100, or leave it empty."),
+        ],
+    )
+
+    @classmethod
+    def of_variant(cls, variant: BannerVariant | None, currency: str) -> VariantForm:
+        """The form filled from a saved variant (or the defaults of a new one)."""
+        if variant is None:
+            return cls(data={"weight": 1, "active": False}, formdata=None, currency=currency)
+
+        def listed(frequency: Frequency) -> str:
+            return listed_amounts(variant.amounts_for(frequency), currency)
+
+        data = {
+            "name": variant.name,
+            "headline": variant.headline,
+            "body": variant.body,
+            "amounts_once": listed(Frequency.ONCE),
+            "amounts_monthly": listed(Frequency.MONTHLY),
+            "amounts_annual": listed(Frequency.ANNUAL),
+            "default_frequency": variant.default_frequency.value,
+            "weight": variant.weight,
+            "active": variant.active,
+            "placement": variant.placement.value,
+            "article_count_threshold": variant.article_count_threshold,
+        }
+        return cls(data=data, formdata=None, currency=currency)
+
+    def change(self) -> VariantChange:
+        """What a valid form asks to save."""
+        return VariantChange(
+            name=self.name.data.strip(),
+            headline=self.headline.data.strip(),
+            body=self.body.data.strip(),
+            amounts=self.amounts,
+            default_frequency=Frequency(self.default_frequency.data),
+            weight=int(self.weight.data),
+            active=bool(self.active.data),
+            placement=Placement(self.placement.data),
+            article_count_threshold=self.article_count_threshold.data,
+        )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        return self.validate_presets() and ok
 
 
 class ArticleForm(FlaskForm):  # type: ignore[misc]

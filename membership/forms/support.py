@@ -39,6 +39,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     website = StringField("Leave this empty", validators=[Length(max=200)])
     source = HiddenField(validators=[Length(max=120)])
     variant = HiddenField(validators=[Length(max=12)])
+    campaign = HiddenField(validators=[Length(max=80)])
 
     def validate_frequency(self, field: RadioField) -> None:
         if field.data not in {"once", "monthly", "annual"}:
@@ -72,7 +73,42 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
         if value and not (value.isascii() and value.isdigit() and len(value) <= 9):
             field.data = ""
 
+    def validate_campaign(self, field: HiddenField) -> None:
+        if field.data and not str(field.data).replace("-", "").isalnum():
+            field.data = ""
+
     def validate_source(self, field: HiddenField) -> None:
         # An article slug or nothing: a mangled one (NUL and friends) is dropped, not looked up.
+        if field.data and CONTROL_RE.search(str(field.data)):
+            field.data = ""
+
+
+class ReminderForm(FlaskForm):  # type: ignore[misc]
+    """ "Remind me later": an address and an explicit yes to the one email."""
+
+    email = StringField(
+        "Your email address",
+        validators=[Length(max=254, message="That email address is too long.")],
+    )
+    consent = BooleanField("Yes, email me this one reminder")
+    source = HiddenField(validators=[Length(max=120)])
+    website = StringField("Leave this empty", validators=[Length(max=200)])
+
+    def validate_email(self, field: StringField) -> None:
+        value = (field.data or "").strip()
+        if not value:
+            raise ValidationError("Enter your email address.")
+        if not is_mailable(value):
+            raise ValidationError("Enter an email address like name@example.com.")
+
+    def validate_consent(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Tick the box to say yes to the one reminder.")
+
+    def validate_website(self, field: StringField) -> None:
+        if field.data:
+            raise ValidationError("Please leave this field empty.")
+
+    def validate_source(self, field: HiddenField) -> None:
         if field.data and CONTROL_RE.search(str(field.data)):
             field.data = ""

@@ -4,12 +4,15 @@ from membership.models.account import AccountKind, SignInToken
 from membership.models.article import (
     Article,
     ArticleStatus,
+    BannerClick,
     BannerStat,
     BannerVariant,
     Frequency,
+    Placement,
 )
 from membership.models.audit import AuditEntry
 from membership.models.base import Base, UTCDateTime, utcnow
+from membership.models.campaign import AppealReminder, Campaign
 from membership.models.donation import (
     COUNTED_REFUNDS,
     BillingInterval,
@@ -53,6 +56,7 @@ __all__ = [
     "AccountKind",
     "AccountSession",
     "PasswordFailure",
+    "AppealReminder",
     "SignInToken",
     "ConsentEvent",
     "ConsentKind",
@@ -82,7 +86,10 @@ __all__ = [
     "SupporterCustomer",
     "Article",
     "ArticleStatus",
+    "BannerClick",
     "BannerStat",
+    "Campaign",
+    "Placement",
     "BannerVariant",
     "Base",
     "EmailMessage",

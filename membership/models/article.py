@@ -32,6 +32,14 @@ class Frequency(enum.StrEnum):
     ANNUAL = "annual"
 
 
+class Placement(enum.StrEnum):
+    """Where an appeal appears; each placement has its own variants and counters."""
+
+    ARTICLE = "article"  # at the end of an article
+    FRONT = "front"  # a slim banner on the front page
+    STICKY = "sticky"  # a bottom banner once a reader has read enough articles
+
+
 class Article(Base):
     __tablename__ = "article"
     __table_args__ = (Index("ix_article_status_published_at", "status", "published_at"),)
@@ -77,6 +85,12 @@ class BannerVariant(Base):
     )
     weight: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    placement: Mapped[Placement] = mapped_column(
+        str_enum(Placement), default=Placement.ARTICLE, server_default=Placement.ARTICLE.value
+    )
+    # "You've read N articles this month" from this many articles on (counted in the browser only);
+    # for the sticky placement, the article from which it appears. None: no count in the copy.
+    article_count_threshold: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -102,3 +116,19 @@ class BannerStat(Base):
     article_id: Mapped[int] = mapped_column(Integer, default=0)
     impressions: Mapped[int] = mapped_column(Integer, default=0)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BannerClick(Base):
+    """One counted click per reader, variant and local day: the key that stops a click counter from
+    being inflated by repeating a request. `reader` is the random id of the banner's signed
+    impression token (no personal data); rows older than a couple of days are pruned."""
+
+    __tablename__ = "banner_click"
+    __table_args__ = (
+        UniqueConstraint("day", "variant_id", "reader", name="uq_banner_click_day_variant_reader"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("banner_variant.id", ondelete="CASCADE"))
+    reader: Mapped[str] = mapped_column(String(32))

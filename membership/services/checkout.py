@@ -5,8 +5,9 @@ Nothing here makes a gift real: only a verified webhook does (`membership.servic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import select
@@ -17,15 +18,20 @@ from membership.currencies import currency_or_default
 from membership.frequency import FREQUENCY_OF, INTERVAL_OF, FrequencyWords, frequency_words
 from membership.models import (
     Article,
+    BannerVariant,
+    Campaign,
     Donation,
     DonationIntent,
     Frequency,
     IntentStatus,
     Subscription,
     Supporter,
+    utcnow,
 )
 from membership.payments.gateway import CheckoutRequest, StripeGateway
-from membership.services.banner import control_variant, count_banner_event, variant_exists
+from membership.services.appeal_cookies import Impression
+from membership.services.banner import active_variants, count_banner_click, variant_exists
+from membership.services.campaigns import running_campaign
 from membership.services.errors import ServiceError, payment_provider_calls
 from membership.services.newsletter.appeal import issue_of_source, issue_source
 from membership.services.supporters import checkout_customer, normalize_email
@@ -73,22 +79,60 @@ class SupportOptions:
     words: FrequencyWords  # "every month" after the total
     presets: list[int]
     total: GiftTotal | None  # of the chosen amount, when one is chosen
+    # Every frequency's presets and legend, for the script that switches them without a reload.
+    presets_by_frequency: dict[str, list[int]]
 
     @property
     def legend(self) -> str:
         """The amounts' legend: "Amount each month" for a monthly gift, "Amount" for a one-off."""
-        return f"Amount {self.words.each}".rstrip()
+        return legend_of(self.frequency)
+
+    @property
+    def legends(self) -> dict[str, str]:
+        return {f.value: legend_of(f) for f in Frequency}
+
+
+def legend_of(frequency: Frequency) -> str:
+    return f"Amount {frequency_words(frequency).each}".rstrip()
+
+
+def _preset_source(
+    session: Session, variant_id: int | None, campaign: Campaign | None, now: datetime
+) -> BannerVariant | Campaign | None:
+    """Whose amounts the form offers: the campaign's the reader came through, else the variant's
+    they clicked, else the running campaign's, else the control variant's."""
+    if campaign is not None:
+        return campaign
+    variant = session.get(BannerVariant, variant_id) if variant_id is not None else None
+    if variant is not None:
+        return running_campaign(session, now) or variant
+    running = running_campaign(session, now)
+    if running is not None:
+        return running
+    control = active_variants(session)
+    return control[0] if control else None
 
 
 def support_options(
-    session: Session, config: Config, *, frequency: Frequency, chosen_cents: int | None
+    session: Session,
+    config: Config,
+    *,
+    frequency: Frequency,
+    chosen_cents: int | None,
+    variant_id: int | None = None,
+    campaign: Campaign | None = None,
+    now: datetime | None = None,
 ) -> SupportOptions:
-    """The preset amounts (the control banner's, else the configured ones, plus the chosen one)
-    and the total of the chosen amount with and without the fee."""
-    banner = control_variant(session)
-    presets = (banner.amounts_for(frequency.value) if banner else []) or list(
-        config.default_amounts
-    )
+    """The preset amounts per frequency (from the campaign or variant the reader came through,
+    else the configured ones; the chosen amount added) and the total of the chosen amount with
+    and without the fee."""
+    source = _preset_source(session, variant_id, campaign, now or utcnow())
+    by_frequency = {
+        f.value: (source.amounts_for(f) if source is not None else [])
+        or list(config.default_amounts)
+        for f in Frequency
+    }
+    presets = by_frequency[frequency.value]
     total = None
     if chosen_cents is not None:
         if chosen_cents not in presets:
@@ -99,23 +143,29 @@ def support_options(
                 chosen_cents, config.fee_percent, config.fee_fixed_cents, config.currency
             ),
         )
-    return SupportOptions(frequency, frequency_words(frequency), presets, total)
+    return SupportOptions(frequency, frequency_words(frequency), presets, total, by_frequency)
 
 
 def count_support_click(
-    session: Session, *, variant_id: int | None, source_slug: str, day: date
+    session: Session,
+    *,
+    variant_id: int | None,
+    source_slug: str,
+    day: date,
+    impressions: Sequence[Impression],
 ) -> bool:
-    """A reader followed a banner to the form: the banner's funnel counts the click (True)."""
-    if variant_id is None or not variant_exists(session, variant_id):
+    """A reader followed an appeal to the form: the variant's funnel counts the click (True),
+    once per reader and day, and only with the signed impression of that variant."""
+    if variant_id is None:
         return False
-    count_banner_event(
+    seen = next((i for i in impressions if i.variant_id == variant_id), None)
+    return count_banner_click(
         session,
         day=day,
         variant_id=variant_id,
         article_id=_article_id(session, source_slug),
-        clicks=1,
+        impression=seen,
     )
-    return True
 
 
 def _article_id(session: Session, slug: str | None) -> int | None:
@@ -181,6 +231,22 @@ def pending_choice(session: Session, intent_id: int) -> DonationChoice | None:
         email=intent.email,
         source_slug=source,
         variant_id=intent.variant_id,
+    )
+
+
+def monthly_choice(session: Session, intent_id: int | None) -> DonationChoice | None:
+    """ "Make it monthly" after a confirmed one-off gift: the same amount, every month, from the
+    same appeal. None when this browser's last gift is not a confirmed one-off one."""
+    gift = confirm_gift(session, intent_id)
+    if gift.intent is None or not gift.one_off:
+        return None
+    return DonationChoice(
+        amount_cents=gift.intent.amount_cents,
+        frequency=Frequency.MONTHLY,
+        cover_fee=gift.intent.fee_cents > 0,
+        email=gift.email,
+        source_slug=gift.source.slug if gift.source else None,
+        variant_id=gift.intent.variant_id,
     )
 
 
@@ -254,6 +320,21 @@ class GiftConfirmation:
     intent: DonationIntent | None
     donation: Donation | None  # the first payment
     subscription: Subscription | None  # for a recurring gift
+    source: Article | None = None  # the article the reader gave from
+    email: str | None = None  # the donor's, for the newsletter and account offers on the page
+
+    @property
+    def state(self) -> str:
+        """For the page's status check: confirmed, processing, failed or unknown."""
+        if self.confirmed:
+            return "confirmed"
+        if self.processing:
+            return "processing"
+        return "failed" if self.intent is not None else "unknown"
+
+    @property
+    def one_off(self) -> bool:
+        return self.donation is not None and self.subscription is None
 
     @property
     def confirmed(self) -> bool:
@@ -284,4 +365,9 @@ def confirm_gift(session: Session, intent_id: int | None) -> GiftConfirmation:
         select(Donation).where(Donation.intent_id == intent.id).order_by(Donation.id).limit(1)
     )
     subscription = session.scalar(select(Subscription).where(Subscription.intent_id == intent.id))
-    return GiftConfirmation(intent, donation, subscription)
+    source = session.get(Article, intent.source_article_id) if intent.source_article_id else None
+    paid = donation or subscription
+    supporter_id = paid.supporter_id if paid is not None else None
+    supporter = session.get(Supporter, supporter_id) if supporter_id is not None else None
+    email = supporter.email if supporter is not None and supporter.email else intent.email
+    return GiftConfirmation(intent, donation, subscription, source, email)

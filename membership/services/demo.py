@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from membership.models import Frequency, utcnow
 from membership.services.articles import import_articles
 from membership.services.banner import save_variant
+from membership.services.campaigns import CampaignChange, campaign_by_slug, save_campaign
 from membership.services.history import HistorySpec, generated_history_exists, insert_history
 from membership.services.staff.accounts import create_or_update_staff
 
@@ -23,6 +24,10 @@ DEMO_AMOUNTS = {
     "monthly": [300, 500, 1000],
     "annual": [2500, 5000, 10000],
 }
+
+# The "personal" variant opens on monthly and promises "as little as $1": its monthly amounts
+# start at $1 (staff-saved copy is checked against the first view's amounts the same way).
+PERSONAL_AMOUNTS = {**DEMO_AMOUNTS, "monthly": [100, 300, 500]}
 
 DEMO_VARIANTS = [
     {
@@ -45,11 +50,40 @@ DEMO_VARIANTS = [
             "or interest group pays our way, only readers who want to understand the world. "
             "Will you join them? As little as $1 helps, and it takes a minute."
         ),
-        "amounts": DEMO_AMOUNTS,
+        "amounts": PERSONAL_AMOUNTS,
         "default_frequency": Frequency.MONTHLY,
         "weight": 1,
     },
 ]  # fmt: skip
+
+
+DEMO_CAMPAIGN_SLUG = "spring-drive"
+DEMO_CAMPAIGN_DAYS = 30
+
+
+def _demo_campaign(now: datetime) -> CampaignChange:
+    return CampaignChange(
+        slug=DEMO_CAMPAIGN_SLUG,
+        name="Spring drive",
+        headline="Help us raise $500 for our spring reporting trip",
+        body=(
+            "This spring we want to send a reporter up the Ismer river to follow the water "
+            "pact from source to sea. Every gift counts toward the goal, from $1."
+        ),
+        amounts=DEMO_AMOUNTS,
+        default_frequency=Frequency.ONCE,
+        # From the seed on: the generated history before it does not count toward the goal.
+        starts_at=now,
+        ends_at=now + timedelta(days=DEMO_CAMPAIGN_DAYS),
+        goal_cents=50000,
+    )
+
+
+def _seed_campaign(session: Session, now: datetime) -> None:
+    """One running campaign; a second seed leaves it alone unless it has ended."""
+    campaign = campaign_by_slug(session, DEMO_CAMPAIGN_SLUG)
+    if campaign is None or campaign.ends_at <= now:
+        save_campaign(session, _demo_campaign(now), campaign=campaign)
 
 
 @dataclass(frozen=True)
@@ -73,6 +107,7 @@ def seed_demo(
     """Articles, banner variants, staff and, once, a year of giving ending `now`: a second run
     finds the generated history (by its receipt numbers) and adds nothing."""
     articles = import_articles(session, DEMO_DIR / "articles")
+    _seed_campaign(session, now or utcnow())
     variants = [save_variant(session, **spec) for spec in DEMO_VARIANTS]  # type: ignore[arg-type]
     create_or_update_staff(session, email=DEMO_ADMIN_EMAIL, role="admin", name="Demo Admin")
     for email, role, name in DEMO_STAFF:

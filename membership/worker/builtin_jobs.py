@@ -1,9 +1,11 @@
-"""The periodic jobs the service has always needed: reminders, sign-in link purge, Stripe sync."""
+"""The periodic jobs the service has always needed: reminders (renewals and "remind me later"),
+sign-in link purge, Stripe sync."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.reminders import queue_renewal_reminders
 from membership.services.sign_in import purge_sign_in_links
 from membership.services.stripe_sync import sync_from_stripe
@@ -21,6 +23,13 @@ class StripeSyncIncomplete(RuntimeError):
 def renewal_reminders(ctx: JobContext) -> str:
     queued = queue_renewal_reminders(ctx.session, config=ctx.config, now=ctx.now)
     return f"{queued} renewal reminder(s) queued"
+
+
+@periodic_job("appeal_reminders", every=timedelta(days=1))
+def appeal_reminders(ctx: JobContext) -> str:
+    """The "remind me later" emails that are due; each address is blanked as it is queued."""
+    queued = queue_due_reminders(ctx.session, config=ctx.config, now=ctx.now)
+    return f"{queued} appeal reminder(s) queued"
 
 
 @periodic_job("purge_sign_in_links", every=timedelta(days=1))

@@ -18,8 +18,9 @@ from membership.blueprints.staff.layout import (
 from membership.extensions import db
 from membership.forms import ConfirmForm
 from membership.forms.staff import ReportForm, VariantForm
-from membership.models import BannerVariant
-from membership.services.reports.attribution import funnel
+from membership.models import BannerVariant, Placement
+from membership.services.reports.attribution import FUNNEL_PAGE_COLUMNS, funnel
+from membership.services.reports.experiments import experiment_verdict
 from membership.services.staff.banner_variants import (
     BannerError,
     all_variants,
@@ -39,10 +40,21 @@ def index() -> ResponseReturnValue:
     results = funnel(
         db.session(), "variant", form.start.data, form.end.data, app_config().zone, limit=None
     )
+    variants = all_variants(db.session())
+    verdicts = {
+        placement: experiment_verdict(
+            [r for r in results if r.key in {v.id for v in variants if v.placement is placement}],
+            app_config().currency,
+        )
+        for placement in Placement
+        if any(v.placement is placement for v in variants)
+    }
     return render_template(
         "staff/banner.html",
-        variants=all_variants(db.session()),
+        variants=variants,
         results=results,
+        verdicts=verdicts,
+        columns=FUNNEL_PAGE_COLUMNS,
         form=form,
         action=ConfirmForm(),
     )
@@ -67,7 +79,8 @@ def edit_variant(variant_id: int | None = None) -> ResponseReturnValue:
     try:
         saved = save_variant(db.session(), acting_member(), form.change(), variant=variant)
     except BannerError as error:
-        form.name.errors = [*form.name.errors, error.message]
+        field = getattr(form, error.field)
+        field.errors = [*field.errors, error.message]
         return _variant_page(form, variant, 400)
     return commit_and_redirect("staff.banner.index", notice=f"Saved the variant “{saved.name}”.")
 

@@ -5,6 +5,7 @@ carries `source=newsletter-<issue id>`, so a gift made from it is counted under 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from membership.config import Config
 from membership.emails.newsletter import Appeal
 from membership.formatting import format_money
-from membership.models import Donation, DonationIntent, NewsletterIssue
+from membership.models import Donation, DonationIntent, NewsletterIssue, utcnow
 from membership.services.banner import control_variant
 
 _SOURCE = re.compile(r"^newsletter-([0-9]{1,12})$")
@@ -31,8 +32,11 @@ def issue_of_source(session: Session, source: str | None) -> int | None:
     return issue_id if session.get(NewsletterIssue, issue_id) is not None else None
 
 
-def issue_appeal(session: Session, config: Config, issue_id: int) -> Appeal:
-    campaign = control_variant(session)
+def issue_appeal(
+    session: Session, config: Config, issue_id: int, now: datetime | None = None
+) -> Appeal:
+    """The running campaign's words and amounts (through the control variant), else ours."""
+    campaign = control_variant(session, now or utcnow())
     amounts = (campaign.amounts_for("once") if campaign else []) or list(config.default_amounts)
     base = f"{config.base_url.rstrip('/')}/support"
     source = issue_source(issue_id)

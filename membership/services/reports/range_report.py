@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from membership.services.reports.attribution import FUNNEL_COLUMNS, FunnelRow, funnel
+from membership.services.reports.attribution import FUNNEL_PAGE_COLUMNS, FunnelRow, funnel
 from membership.services.reports.columns import Column
 from membership.services.reports.money import (
     MONEY_COLUMNS,
@@ -57,7 +57,7 @@ class ReportTables:
     funnel: tuple[Column, ...]
 
 
-REPORT_TABLES = ReportTables(MONEY_COLUMNS, MOVEMENT_COLUMNS, FUNNEL_COLUMNS)
+REPORT_TABLES = ReportTables(MONEY_COLUMNS, MOVEMENT_COLUMNS, FUNNEL_PAGE_COLUMNS)
 
 
 def full_report(session: Session, request: ReportRequest, zone: ZoneInfo, now: datetime) -> Report:

@@ -21,6 +21,8 @@ ACTIONS = {
     "banner.updated": "changed a banner variant",
     "banner.started": "started a banner variant",
     "banner.stopped": "stopped a banner variant",
+    "campaign.created": "created a campaign",
+    "campaign.updated": "changed a campaign",
     "refund.requested": "asked Stripe for a refund",
     "receipt.resent": "resent a receipt",
     "report.exported": "downloaded a report",

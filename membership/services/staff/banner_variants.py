@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from membership.models import BannerVariant, Frequency, StaffMember
+from membership.models import BannerVariant, Frequency, Placement, StaffMember
+from membership.services.appeal_copy import copy_promise_problem
 from membership.services.errors import ServiceError
 from membership.services.staff import audit
 
 
 class BannerError(ServiceError):
-    """A variant could not be saved; the message says why."""
+    """A variant could not be saved; the message says why, `field` which answer it is about."""
+
+    def __init__(self, message: str, *, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class VariantChange:
     default_frequency: Frequency
     weight: int
     active: bool
+    placement: Placement = Placement.ARTICLE
+    article_count_threshold: int | None = None
 
 
 def all_variants(session: Session) -> list[BannerVariant]:
@@ -40,6 +47,11 @@ def save_variant(
     clash = session.scalar(select(BannerVariant).where(BannerVariant.name == change.name))
     if clash is not None and clash is not variant:
         raise BannerError(f"Another variant is already called {change.name!r}.")
+    problem = copy_promise_problem(
+        f"{change.headline} {change.body}", change.amounts, change.default_frequency
+    )
+    if problem:
+        raise BannerError(problem, field="body")
     before = _snapshot(variant) if variant is not None else None
     if variant is None:
         variant = BannerVariant(name=change.name)
@@ -51,6 +63,8 @@ def save_variant(
     variant.default_frequency = change.default_frequency
     variant.weight = change.weight
     variant.active = change.active
+    variant.placement = change.placement
+    variant.article_count_threshold = change.article_count_threshold
     session.flush()
     after = _snapshot(variant)
     if before is None:
@@ -89,4 +103,6 @@ def _snapshot(variant: BannerVariant) -> dict[str, object]:
         "default_frequency": variant.default_frequency.value,
         "weight": variant.weight,
         "active": variant.active,
+        "placement": variant.placement.value,
+        "article_count_threshold": variant.article_count_threshold,
     }

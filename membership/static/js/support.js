@@ -1,6 +1,8 @@
-// Shows the exact total (gift plus the optional card fee) as the reader fills in the form.
-// The server computes the same figure; this only saves the reader a guess. Amounts are Stripe's
-// integers (data-per-unit of them make one unit of data-currency), shown in data-locale.
+// Shows the exact total (gift plus the optional card fee) as the reader fills in the form, and
+// switches the preset amounts with the frequency (without JavaScript, "Show amounts" asks the
+// server). The server computes the same figures; this only saves the reader a round trip.
+// Amounts are Stripe's integers (data-per-unit of them make one unit of data-currency), shown in
+// data-locale.
 const form = document.querySelector("[data-support-form]");
 
 function parseAmount(text, perUnit, digits) {
@@ -58,7 +60,36 @@ function update() {
     : `Total: ${money(amount)}${every}`;
 }
 
+function presetLabel(cents) {
+  const whole = cents % 100 === 0;
+  return `$${(cents / 100).toLocaleString("en-US", { minimumFractionDigits: whole ? 0 : 2 })}`;
+}
+
+function switchAmounts(frequency) {
+  const presets = JSON.parse(form.dataset.presets || "{}")[frequency];
+  const legend = JSON.parse(form.dataset.legends || "{}")[frequency];
+  const box = form.querySelector("[data-amounts]");
+  if (!presets || !box) return;
+  const chosen = form.querySelector("input[name=amount_choice]:checked")?.value;
+  const other = box.querySelector("input[value=other]").closest("label");
+  for (const label of [...box.querySelectorAll("label")]) if (label !== other) label.remove();
+  for (const cents of presets) {
+    const label = document.createElement("label");
+    label.className = "choice";
+    const input = document.createElement("input");
+    Object.assign(input, { type: "radio", name: "amount_choice", value: String(cents) });
+    input.checked = String(cents) === chosen;
+    label.append(input, ` ${presetLabel(cents)}`);
+    other.before(label);
+  }
+  if (legend) form.querySelector("[data-amounts-legend]").textContent = legend;
+}
+
 if (form) {
+  form.querySelector("[data-amounts-refresh]")?.setAttribute("hidden", "");
+  for (const radio of form.querySelectorAll("input[name=frequency]")) {
+    radio.addEventListener("change", () => switchAmounts(radio.value));
+  }
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   form.querySelector("#other_amount").addEventListener("focus", () => {

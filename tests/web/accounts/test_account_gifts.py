@@ -542,3 +542,19 @@ def test_delete_my_account_erases_the_person_and_keeps_the_accounts(
     # Signed out, and the address can no longer sign in to the old account.
     assert client.get("/account").status_code == 302
     assert only_supporter("staying@example.org").active
+
+
+def test_the_overviews_past_due_notice_offers_the_card_update(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    subscription = monthly_supporter(client, standin)
+    subscription.status = SubscriptionStatus.PAST_DUE
+    db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    at = page.index("didn't go through")
+    form = page[page.rindex("<form", 0, at) : page.index("</form>", at)]
+    assert f'action="/account/gifts/{subscription.id}/card"' in form
+    assert "Update your card" in form
+    response = post_form(client, "/account", f"/account/gifts/{subscription.id}/card", {})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"{standin.url}/portal/")

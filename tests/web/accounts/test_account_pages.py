@@ -318,8 +318,8 @@ def test_reminders_go_once_per_renewal_to_annual_supporters_who_want_them(
     first = runner.invoke(args=["reminders", "send"])
     second = runner.invoke(args=["reminders", "send"])
     assert first.exit_code == second.exit_code == 0, first.output
-    assert "1 renewal reminder(s) queued" in first.output
-    assert "0 renewal reminder(s) queued" in second.output
+    assert "1 renewal reminder(s) and 0 appeal reminder(s) queued" in first.output
+    assert "0 renewal reminder(s) and 0 appeal reminder(s) queued" in second.output
     db.session.expire_all()
     reminders = db.session.scalars(
         select(EmailMessage).where(EmailMessage.kind == "renewal_reminder")

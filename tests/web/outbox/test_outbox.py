@@ -498,6 +498,20 @@ def test_console_sender_prints_the_whole_message(
     assert any("Your sign-in link" in record.getMessage() for record in caplog.records)
 
 
+def test_console_sender_prints_decoded_text_with_whole_links(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Demo emails are read in the terminal: a long link must not wrap with quoted-printable `=`
+    (whose first half opened an "expired link" page), and non-ASCII text reads as itself."""
+    link = "https://observatory.example/account/sign-in/" + "Abc123_-" * 12
+    make_email(1, subject="Your sign-in link", text=f"Café reader, open {link} within 10 minutes.")
+    assert deliver(ConsoleSender(mail_from=MAIL_FROM)) == DeliveryReport(sent=1)
+    out = capsys.readouterr().out
+    assert link in out
+    assert "Café reader" in out
+    assert "=\n" not in out and "=3D" not in out
+
+
 def test_sender_from_config(config: Config) -> None:
     assert isinstance(sender_from_config(config), ConsoleSender)
     url = "smtp+starttls://news%40observatory.example:p%40ss@mail.example:2587"

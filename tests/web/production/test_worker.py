@@ -63,6 +63,7 @@ def test_the_builtin_jobs_are_registered_with_their_schedules() -> None:
     schedule = {job.name: job.every for job in registered_jobs()}
     assert schedule["renewal_reminders"] == timedelta(days=1)
     assert schedule["purge_sign_in_links"] == timedelta(days=1)
+    assert schedule["appeal_reminders"] == timedelta(days=1)
     assert schedule["stripe_sync"] == timedelta(hours=1)
 
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import date
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -102,21 +104,60 @@ def test_pixel_counts_an_impression_for_readers_without_javascript(client: Flask
 def test_following_a_banner_link_counts_a_click(client: FlaskClient) -> None:
     variant = make_variant()
     article = make_article(slug="story")
+    assert client.get("/api/banner?article=story").status_code == 200
     response = client.get(
         f"/support?amount=500&frequency=monthly&source=story&variant={variant.id}"
     )
     assert response.status_code == 200
-    stat = db.session.scalar(select(BannerStat))
+    stat = db.session.scalar(select(BannerStat).where(BannerStat.clicks > 0))
     assert stat is not None
-    assert (stat.variant_id, stat.article_id, stat.clicks, stat.impressions) == (
-        variant.id,
-        article.id,
-        1,
-        0,
-    )
+    assert (stat.variant_id, stat.article_id, stat.clicks) == (variant.id, article.id, 1)
     # Made-up variants or sources are not counted and do not fail.
     assert client.get("/support?variant=424242&source=<script>").status_code == 200
-    assert totals() == (0, 1)
+    assert totals() == (1, 1)
+
+
+def test_clicks_count_once_per_reader_variant_and_day_never_on_a_bare_get(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue 13, finding 4: 150 bare requests for /support?variant=N moved the clicks by 150."""
+    a = make_variant("a")
+    b = make_variant("b")
+    for _ in range(20):
+        assert client.get(f"/support?variant={a.id}").status_code == 200
+    assert totals() == (0, 0)
+    # A reader who saw variant A: their first click counts, repeating it does not.
+    client.set_cookie("obs_variant", str(a.id))
+    assert client.get("/api/banner").get_json()["variant"]["id"] == a.id
+    for _ in range(20):
+        client.get(f"/support?amount=100&variant={a.id}")
+    assert totals() == (1, 1)
+    # The impression vouches for variant A only.
+    client.get(f"/support?variant={b.id}")
+    assert totals() == (1, 1)
+    # A forged or tampered impression counts nothing.
+    forged = app.test_client()
+    forged.set_cookie("obs_impression", "x" * 40 + "." + "y" * 20)
+    forged.get(f"/support?variant={a.id}")
+    assert totals() == (1, 1)
+    # Another reader is another click.
+    other = app.test_client()
+    other.set_cookie("obs_variant", str(a.id))
+    other.get("/api/banner")
+    other.get(f"/support?variant={a.id}")
+    assert totals() == (2, 2)
+
+
+def test_counted_clicks_are_rate_limited_per_address(
+    app_factory: Callable[..., Flask],
+) -> None:
+    variant = make_variant()
+    limited = app_factory(banner_click_rate_limit="2/hour")
+    for _ in range(4):
+        reader = limited.test_client()
+        reader.get("/api/banner")
+        assert reader.get(f"/support?variant={variant.id}").status_code == 200
+    assert totals() == (4, 2)
 
 
 def test_counters_add_up_in_one_row_per_day_variant_and_article() -> None:

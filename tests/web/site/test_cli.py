@@ -6,9 +6,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from helpers.factories import count
+from helpers.factories import count, only
 from membership.extensions import db
-from membership.models import Article, BannerVariant, Donation, StaffMember, StaffRole
+from membership.models import (
+    Article,
+    BannerVariant,
+    Campaign,
+    Donation,
+    StaffMember,
+    StaffRole,
+    utcnow,
+)
 
 
 def test_demo_seed_is_idempotent(app: Flask) -> None:
@@ -31,7 +39,13 @@ def test_demo_seed_is_idempotent(app: Flask) -> None:
         assert admin is not None and admin.role is StaffRole.ADMIN
         articles = db.session.scalars(select(Article)).all()
         assert all("fictional" in a.body_markdown for a in articles)
+        # The demo shows a running campaign with a $500 goal, counted from the seed on.
+        campaign = only(Campaign)
+        assert (campaign.slug, campaign.goal_cents) == ("spring-drive", 50000)
+        assert campaign.starts_at <= utcnow() < campaign.ends_at
         assert all(a.published_at is not None for a in articles)
+    page = app.test_client().get("/support/spring-drive").get_data(as_text=True)
+    assert "$0</strong> raised of our $500 goal" in page
 
 
 ARTICLE = """---

@@ -4,6 +4,7 @@ finance and admin, with GET and with POST (a valid CSRF token, so only the role 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from membership.extensions import db
 from membership.models import (
     Donation,
     DonationKind,
+    Frequency,
     NewsletterIssue,
     StaffMember,
     StaffRole,
@@ -26,6 +28,7 @@ from membership.models import (
     Supporter,
     utcnow,
 )
+from membership.services.campaigns import CampaignChange, save_campaign
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -59,12 +62,33 @@ def records(app: Flask) -> dict[str, int]:
         "issue_id": issue.id,
         "article_id": make_article(slug="walked").id,
         "variant_id": make_variant("walked").id,
+        "campaign_id": make_walked_campaign(),
         "supporter_id": supporter.id,
         "donation_id": donation.id,
         "member_id": members["editor"].id,
         "name": "welcome",  # a lifecycle kind
         **{f"staff:{role}": m.id for role, m in members.items()},
     }
+
+
+def make_walked_campaign() -> int:
+    now = utcnow()
+    campaign = save_campaign(
+        db.session(),
+        CampaignChange(
+            slug="walked",
+            name="Walked",
+            headline="A drive",
+            body="Give.",
+            amounts={"once": [500]},
+            default_frequency=Frequency.ONCE,
+            starts_at=now,
+            ends_at=now + timedelta(days=7),
+            goal_cents=10000,
+        ),
+    )
+    db.session.commit()
+    return campaign.id
 
 
 def client_as(app: Flask, role: str, records: dict[str, int]) -> FlaskClient:

@@ -265,7 +265,7 @@ def test_editor_changes_a_banner_variant(app: Flask) -> None:
     fields = {
         "name": "control",
         "headline": "Readers fund this newsroom",
-        "body": "Give as little as $1.",
+        "body": "Give as little as $3 a month.",
         "amounts_once": "2, 7.50, 20",
         "amounts_monthly": "3,5",
         "amounts_annual": "",
@@ -297,6 +297,33 @@ def test_editor_changes_a_banner_variant(app: Flask) -> None:
         response = post_form(editor, url, {**fields, **bad})
         assert response.status_code == 400, bad
         assert message in response.get_data(as_text=True)
+
+
+def test_copy_that_promises_less_than_the_first_view_offers_is_refused(app: Flask) -> None:
+    """Issue 14: a variant opening on monthly said "as little as $1 helps" above $3/$5/$10."""
+    variant = make_variant("personal", amounts={"once": [100, 500]})
+    editor = as_role(app, StaffRole.EDITOR)
+    url = f"/staff/banner/{variant.id}"
+    fields = {
+        "name": "personal",
+        "headline": "Before you go",
+        "body": "As little as $1 helps, and it takes a minute.",
+        "amounts_once": "1, 5, 10",
+        "amounts_monthly": "3, 5, 10",
+        "default_frequency": "monthly",
+        "weight": "1",
+        "placement": "article",
+    }
+    refused = post_form(editor, url, fields)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "The copy promises $1, but the first view (monthly) starts at $3 a month." in page
+    assert 'id="body-error"' in page
+    db.session.expire_all()
+    assert db.session.get(BannerVariant, variant.id).amounts == {"once": [100, 500]}  # type: ignore[union-attr]
+    # Offering $1 a month first, or opening on the one-off amounts, is consistent.
+    assert post_form(editor, url, {**fields, "amounts_monthly": "1, 3, 5"}).status_code == 303
+    assert post_form(editor, url, {**fields, "default_frequency": "once"}).status_code == 303
 
 
 def test_admin_manages_staff_and_cannot_lock_everyone_out(app: Flask) -> None:
@@ -382,3 +409,42 @@ def test_a_supporters_page_shows_their_newsletter_consent_history(app: Flask) ->
     assert "On the list: <strong>unsubscribed</strong>" in section
     assert section.index("<td>confirm</td>") < section.index("<td>unsubscribe</td>")
     assert "switched on in the supporter&#39;s account" in section
+
+
+def test_an_editor_creates_a_campaign_and_finance_sees_its_figures(
+    app: Flask, client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    editor = as_role(app, StaffRole.EDITOR)
+    today = datetime.now(UTC).date()
+    fields = {
+        "name": "Spring drive",
+        "slug": "spring-drive",
+        "headline": "Help us raise $500",
+        "body": "Every gift from $1 counts.",
+        "starts": (today - timedelta(days=1)).isoformat(),
+        "ends": (today + timedelta(days=13)).isoformat(),
+        "goal": "500",
+        "amounts_once": "1, 5, 10",
+        "default_frequency": "once",
+    }
+    for bad, message in (
+        ({"slug": "Spring Drive!"}, "lower-case letters"),
+        ({"goal": "", "goal_supporters": ""}, "Give a goal"),
+        ({"ends": (today - timedelta(days=3)).isoformat()}, "cannot be before"),
+        ({"amounts_once": "5, 10"}, "The copy promises $1"),
+        ({"matching_text": "Doubled by a donor"}, "needs its cap"),
+    ):
+        response = post_form(editor, "/staff/campaigns/new", {**fields, **bad})
+        assert response.status_code == 400, bad
+        assert message in response.get_data(as_text=True), bad
+    assert post_form(editor, "/staff/campaigns/new", fields).status_code == 303
+    pay(standin, session_id_from(give(client, amount="2500")))
+    finance = as_role(app, StaffRole.FINANCE)
+    page = finance.get("/staff/campaigns").get_data(as_text=True)
+    assert "Spring drive" in page and "(running)" in page
+    assert "$25 of $500 (5%)" in page
+    assert "/staff/campaigns/1" not in page  # finance reads, editors edit
+    assert finance.get("/staff/campaigns/1").status_code == 403
+    edit = editor.get("/staff/campaigns/1").get_data(as_text=True)
+    assert 'value="spring-drive"' in edit and 'value="1, 5, 10"' in edit
+    assert [a for _, a, _ in audit_actions()] == ["campaign.created"]

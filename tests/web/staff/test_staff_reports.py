@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helpers.exports import export_report_query
 from helpers.factories import make_article, make_variant
@@ -50,7 +52,7 @@ from membership.services.reports.money import GiftStats, MoneyRow, money_by_buck
 from membership.services.reports.periods import make_buckets
 from membership.services.reports.range_report import ReportRequest, full_report
 from membership.services.reports.recurring import MovementRow
-from membership.services.reports.statistics import wilson_interval
+from membership.services.reports.statistics import rate_with_interval, wilson_interval
 from membership.services.staff.supporters import refundable_cents
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -453,13 +455,31 @@ def test_articles_and_variants_funnel(books: dict[str, Any]) -> None:
         ("v2", 500, 10, 1, 1, 1, 2000),
     ]
     v1 = report.variants[1]
-    assert (v1.click_rate, v1.checkout_rate, v1.completion_rate, v1.conversion) == (
+    assert (v1.click_rate, v1.checkout_rate, v1.completion_rate) == (
         4.6,  # 55 / 1200
         5.5,  # 3 / 55
         33.3,  # 1 / 3
-        0.1,  # 1 / 1200 = 0.083%
     )
-    assert v1.conversion_interval == (0.01, 0.47)
+    # 1 / 1200 = 0.083%; Wilson 0.0147% to 0.4711%: the interval's ends rounded outwards.
+    assert v1.conversion_text == "0.08% (0.01–0.48%)"
+    assert v1.revenue_per_thousand == 2208  # 2649 * 1000 / 1200 = 2207.5, half up
+    assert v1.new_recurring == 0  # the books' subscriptions came through no variant
+
+
+def test_a_conversion_figure_always_reads_as_inside_its_interval() -> None:
+    """Issue 14: "Conversion 0.2%" was shown next to "95% interval 0.15%–0.17%"."""
+    row = FunnelRow(key=1, name="b", impressions=1_000_000, donations=1600)
+    assert row.conversion_text == "0.16% (0.15–0.17%)"
+    assert row.conversion_low <= row.conversion <= row.conversion_high  # type: ignore[operator]
+
+
+@given(trials=st.integers(1, 10**7), share=st.floats(0, 1))
+def test_rounded_rates_sit_inside_their_rounded_intervals(trials: int, share: float) -> None:
+    figures = rate_with_interval(int(trials * share), trials)
+    assert figures is not None
+    assert figures.low <= figures.rate <= figures.high
+    assert figures.low.as_tuple().exponent == figures.rate.as_tuple().exponent
+    assert figures.high.as_tuple().exponent == figures.rate.as_tuple().exponent
 
 
 def test_wilson_interval_reference_values() -> None:
@@ -568,6 +588,10 @@ def test_csv_matches_the_page(ny_client: Any, report: str, table: str) -> None:
     assert download.mimetype == "text/csv"
     page_rows = tables_of(page.get_data(as_text=True))[table]
     csv_rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
+    if report in ("articles", "variants"):
+        # The page keeps the columns staff decide by (within 1280 pixels); the file has them all.
+        keep = [csv_rows[0].index(title) for title in page_rows[0]]
+        csv_rows = [[r[i] for i in keep] for r in csv_rows]
     assert csv_rows[0] == page_rows[0]
     assert [[number(c) for c in r] for r in csv_rows[1:]] == [
         [number(c) for c in r] for r in page_rows[1:]
