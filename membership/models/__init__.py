@@ -24,6 +24,13 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus
+from membership.models.integrations import (
+    ApiToken,
+    ApiTokenUse,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
@@ -37,6 +44,11 @@ from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenUse",
+    "DeliveryStatus",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "AccountKind",
     "SignInToken",
     "ConsentEvent",
