@@ -99,6 +99,10 @@ class Config:
     newsletter_ip_rate_limit: str = "10/minute;60/hour"
     newsletter_address_rate_limit: str = "3/hour;6/day"
     newsletter_send_batch: int = 1000
+    # Requests per API token (Flask-Limiter syntax).
+    api_rate_limit: str = "120/minute;5000/hour"
+    # Webhooks to private, loopback and link-local addresses: tests and the demo only.
+    webhooks_allow_private: bool = False
     instance_path: str = ""
 
     @property
@@ -159,6 +163,11 @@ class Config:
                         f"{name.upper()} is not set: it is required when APP_ENV=production. "
                         "Set it in the environment (see README.md, Configuration)."
                     )
+            if self.webhooks_allow_private:
+                raise ConfigError(
+                    "WEBHOOKS_ALLOW_PRIVATE is for tests and the demo: production webhooks only "
+                    "go to public HTTPS addresses."
+                )
             if len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
         if not self.database_url:
@@ -179,6 +188,8 @@ class Config:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
         if not 1 <= self.newsletter_send_batch <= 10_000:
             raise ConfigError("NEWSLETTER_SEND_BATCH must be between 1 and 10000")
+        if not self.api_rate_limit.strip():
+            raise ConfigError("API_RATE_LIMIT is empty: give a limit like 120/minute;5000/hour")
         if self.outbox_lease_seconds < 30:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:
