@@ -30,6 +30,7 @@ from membership.models import (
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
 from membership.services.errors import payment_provider_calls
+from membership.services.integrations import events as webhook_events
 
 Row = dict[str, Any]
 Exporter = Callable[[Session, Supporter], dict[str, list[Row]]]
@@ -285,6 +286,7 @@ def delete_account(
     supporter.renewal_reminders = False
     supporter.login_epoch = (supporter.login_epoch or 0) + 1
     session.flush()
+    webhook_events.supporter_event(session, "supporter.erased", supporter, now=now)
 
 
 def scrub_events_of_blanked_customer(session: Session, customer: Customer) -> None:

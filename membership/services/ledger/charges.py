@@ -11,6 +11,7 @@ from membership.config import Config
 from membership.models import Donation, DonationRefund, DonationStatus
 from membership.payments.objects import Charge, Dispute
 from membership.services import notifications
+from membership.services.integrations import events
 from membership.services.ledger import EventNotReady
 
 
@@ -47,6 +48,7 @@ def apply_refund(session: Session, charge: Charge, *, refunded_at: datetime) -> 
     if donation.stripe_charge_id is None:
         donation.stripe_charge_id = charge.id
     refunded = min(charge.amount_refunded, donation.total_cents)
+    refunded_now = refunded > donation.refunded_cents
     # Refunds only ever grow: an older event with a smaller total changes nothing.
     if refunded > donation.refunded_cents:
         session.add(
@@ -60,6 +62,8 @@ def apply_refund(session: Session, charge: Charge, *, refunded_at: datetime) -> 
     if donation.status is not DonationStatus.DISPUTED:
         donation.status = _settled_status(donation)
     session.flush()
+    if refunded_now:
+        events.donation_event(session, "donation.refunded", donation)
     return donation
 
 
@@ -72,6 +76,7 @@ def apply_dispute(
     if donation.stripe_charge_id is None:
         donation.stripe_charge_id = dispute.charge_id
     already_closed = donation.dispute_status in ("won", "lost")
+    newly_opened = donation.disputed_at is None and not closed
     donation.dispute_id = dispute.id
     if donation.disputed_at is None:
         donation.disputed_at = dispute.created or now
@@ -85,4 +90,6 @@ def apply_dispute(
         donation.status = DonationStatus.DISPUTED
         notifications.queue_dispute_alert(session, donation, dispute, config)
     session.flush()
+    if newly_opened:
+        events.donation_event(session, "donation.disputed", donation)
     return donation

@@ -11,6 +11,7 @@ from membership.config import Config
 from membership.models import Donation, DonationIntent, DonationStatus, IntentStatus
 from membership.payments.objects import GiftMetadata
 from membership.services import notifications
+from membership.services.integrations import events
 from membership.services.sql import insert_or_ignore
 
 
@@ -63,4 +64,5 @@ def record_donation(session: Session, values: dict[str, Any], config: Config) ->
     donation.receipt_number = f"{config.receipt_prefix}-{donation.paid_at.year}-{donation.id:06d}"
     session.flush()
     notifications.queue_receipt(session, donation, config)
+    events.donation_event(session, "donation.created", donation)
     return donation
