@@ -34,6 +34,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=12)
 LEASE = timedelta(seconds=120)
 USER_AGENT = "membership-webhooks/1"
+DISABLED = "not sent: the endpoint was disabled"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class WebhookReport:
 @dataclass(frozen=True)
 class _Claimed:
     id: int
+    endpoint_id: int
     token: str
     url: str
     secret: str
@@ -123,6 +125,7 @@ def claim_deliveries(session: Session, *, limit: int, now: datetime) -> list[_Cl
             claimed.append(
                 _Claimed(
                     delivery.id,
+                    delivery.endpoint_id,
                     token,
                     endpoint.url,
                     endpoint.secret,
@@ -145,6 +148,11 @@ def deliver_due_webhooks_job(
     report = WebhookReport()
     for item in claimed:
         sent_at = now or utcnow()
+        if not _endpoint_active(session, item.endpoint_id):
+            # Disabled by a failure earlier in this batch: nothing more goes to it.
+            report += _record(session, config, item, None, DISABLED, sent_at)
+            session.commit()
+            continue
         try:
             answer: transport.Answer | None = transport.post(
                 item.url,
@@ -199,8 +207,17 @@ def _record(
         report = WebhookReport(retried=1)
     if endpoint is not None:
         _note_endpoint_failure(session, config, endpoint, now)
+    if endpoint is None or not endpoint.active:
+        delivery.status = DeliveryStatus.FAILED
+        report = WebhookReport(failed=1)
     session.flush()
     return report
+
+
+def _endpoint_active(session: Session, endpoint_id: int) -> bool:
+    return bool(
+        session.scalar(select(WebhookEndpoint.active).where(WebhookEndpoint.id == endpoint_id))
+    )
 
 
 def _note_endpoint_failure(
@@ -219,7 +236,7 @@ def _note_endpoint_failure(
             WebhookDelivery.endpoint_id == endpoint.id,
             WebhookDelivery.status == DeliveryStatus.QUEUED,
         )
-        .values(status=DeliveryStatus.FAILED, last_error="not sent: the endpoint was disabled")
+        .values(status=DeliveryStatus.FAILED, last_error=DISABLED)
         .execution_options(synchronize_session=False)
     )
     admins = session.scalars(
