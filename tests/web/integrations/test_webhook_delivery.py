@@ -4,6 +4,8 @@ worker posting it signed to a receiver on loopback, verified with the standardwe
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from helpers.live_server import LiveServer
 from helpers.payments import give, pay, session_id_from
 from helpers.staff import make_staff
 from helpers.webhooks import Receiver, add_test_endpoint, deliver
+from membership.config import Config
 from membership.extensions import db
 from membership.models import (
     DeliveryStatus,
@@ -27,6 +30,7 @@ from membership.models import (
     utcnow,
 )
 from membership.services.integrations import events
+from membership.services.integrations.endpoints import EndpointError, add_endpoint
 from membership.services.privacy import delete_account
 from stripe_standin import StandinServer
 
@@ -192,3 +196,43 @@ def test_the_signing_secret_is_whsec_and_base64(app: Flask, receiver: Receiver) 
     secret = add_test_endpoint(app, receiver.url, "donation.created")
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 24
+
+
+def test_a_private_address_is_refused_in_production_mode(
+    app: Flask, config: Config, receiver: Receiver
+) -> None:
+    production = replace(config, app_env="production", webhooks_allow_private=False)
+    for url in (receiver.url.replace("http:", "https:"), "https://localhost/hooks"):
+        with pytest.raises(EndpointError, match="private, loopback or link-local"):
+            add_endpoint(
+                db.session(),
+                production,
+                url=url,
+                events=["donation.created"],
+                description="",
+                now=utcnow(),
+            )
+    with pytest.raises(EndpointError, match="HTTPS"):
+        add_endpoint(
+            db.session(),
+            production,
+            url="http://93.184.215.14/",
+            events=["donation.created"],
+            description="",
+            now=utcnow(),
+        )
+    assert count(WebhookEndpoint) == 0
+
+
+def test_delivery_checks_the_address_again_and_never_posts_to_a_private_one(
+    app_factory: Callable[..., Flask], app: Flask, receiver: Receiver
+) -> None:
+    # Added while private addresses were allowed (or its name now resolves to one).
+    add_test_endpoint(app, receiver.url, "donation.created")
+    events.donation_event(db.session(), "donation.created", make_donation(None))
+    db.session.commit()
+    strict = app_factory(webhooks_allow_private=False)
+    assert deliver(strict).retried == 1
+    assert receiver.received == []
+    delivery = only(WebhookDelivery)
+    assert delivery.last_error is not None and "private" in delivery.last_error
