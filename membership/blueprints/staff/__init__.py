@@ -15,6 +15,7 @@ from membership.blueprints.staff import (
     banner,
     dashboard,
     gate,
+    integrations,
     layout,
     newsletter,
     reports,
@@ -27,5 +28,15 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(gate.refuse_unless_opened)
 bp.after_request(set_no_store)
 bp.context_processor(layout.staff_context)
-for family in (dashboard, reports, supporters, banner, articles, newsletter, audit, accounts):
+for family in (
+    dashboard,
+    reports,
+    supporters,
+    banner,
+    articles,
+    newsletter,
+    audit,
+    accounts,
+    integrations,
+):
     bp.register_blueprint(family.bp)

@@ -29,6 +29,12 @@ ACTIONS = {
     "staff.role_changed": "changed a staff member's role",
     "staff.deactivated": "deactivated a staff account",
     "staff.reactivated": "reactivated a staff account",
+    "api_token.created": "created an API token",
+    "api_token.revoked": "revoked an API token",
+    "webhook.added": "added a webhook endpoint",
+    "webhook.removed": "removed a webhook endpoint",
+    "webhook.enabled": "re-enabled a webhook endpoint",
+    "webhook.resent": "resent a webhook delivery",
 }
 
 
