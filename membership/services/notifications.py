@@ -25,7 +25,9 @@ def queue_receipt(
     # A supporter may turn receipts off (their yearly statement stays on the account page).
     if supporter is None or not supporter.email or not supporter.receipt_emails:
         return False
-    subscription = session.get(Subscription, donation.subscription_id or 0)
+    subscription = (
+        session.get(Subscription, donation.subscription_id) if donation.subscription_id else None
+    )
     frequency = frequency_of(donation.kind, subscription.interval if subscription else None)
     queued = queue_email(
         session,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,12 @@ def test_values_are_parsed_by_type(tmp_path: Path) -> None:
     assert config.max_amount_cents == 50000
     assert config.ratelimit_enabled is False
     assert config.zone.key == "Europe/Lisbon"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    """The README's configuration table names every environment variable the app reads."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    settings = [f.name.upper() for f in fields(Config) if f.name != "instance_path"]
+    assert settings
+    assert [name for name in settings if f"`{name}`" not in table] == []
