@@ -24,7 +24,5 @@ def make_config(database_url: str, instance: Path, **overrides: object) -> Confi
         ratelimit_storage_uri="memory://",
         # Pages check their version on every request in tests; the page cache has its own tests.
         article_version_seconds=0,
-        # Webhook receivers in tests listen on loopback.
-        webhooks_allow_private=True,
     )
     return config.with_overrides(**overrides) if overrides else config

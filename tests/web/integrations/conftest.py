@@ -5,6 +5,13 @@ from collections.abc import Iterator
 import pytest
 
 from helpers.webhooks import Receiver
+from membership.config import Config
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """The suite's settings, with webhooks allowed to loopback, where the test receivers listen."""
+    return config.with_overrides(webhooks_allow_private=True)
 
 
 @pytest.fixture
