@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpers.factories import count, make_donation, make_supporter, only
 from helpers.live_server import LiveServer
-from helpers.payments import give, pay, session_id_from
+from helpers.payments import admin, give, pay, session_id_from
 from helpers.staff import make_staff
 from helpers.webhooks import Receiver, add_test_endpoint, deliver
 from membership.config import Config
@@ -25,12 +25,16 @@ from membership.models import (
     Donation,
     EmailMessage,
     StaffRole,
+    Subscriber,
+    Subscription,
     WebhookDelivery,
     WebhookEndpoint,
     utcnow,
 )
 from membership.services.integrations import events
 from membership.services.integrations.endpoints import EndpointError, add_endpoint
+from membership.services.newsletter.consent import confirm
+from membership.services.newsletter.subscriptions import unsubscribe
 from membership.services.privacy import delete_account
 from stripe_standin import StandinServer
 
@@ -236,3 +240,73 @@ def test_delivery_checks_the_address_again_and_never_posts_to_a_private_one(
     assert receiver.received == []
     delivery = only(WebhookDelivery)
     assert delivery.last_error is not None and "private" in delivery.last_error
+
+
+def test_a_monthly_gift_and_a_dispute_send_subscription_and_dispute_events(
+    client: FlaskClient,
+    live_server: LiveServer,
+    standin: StandinServer,
+    app: Flask,
+    receiver: Receiver,
+) -> None:
+    secret = add_test_endpoint(
+        app,
+        receiver.url,
+        "subscription.created",
+        "subscription.canceled",
+        "donation.created",
+        "donation.disputed",
+    )
+    pay(standin, session_id_from(give(client, amount="500", frequency="monthly")))
+    queued = db.session.scalars(select(WebhookDelivery.payload).order_by(WebhookDelivery.id)).all()
+    assert [p["type"] for p in queued] == ["subscription.created", "donation.created"]
+    app.extensions["stripe_gateway"].cancel_subscription_now(
+        only(Subscription).stripe_subscription_id
+    )
+    standin.flush(10)
+    # A one-off gift, partly refunded (which tells us its charge), then disputed.
+    pay(standin, session_id_from(give(client, amount="2000")))
+    one_off = db.session.scalar(select(Donation).where(Donation.amount_cents == 2000))
+    assert one_off is not None
+    gateway = app.extensions["stripe_gateway"]
+    gateway.create_refund(
+        payment_intent=one_off.stripe_payment_intent_id, amount_cents=500, key="r"
+    )
+    standin.flush(10)
+    db.session.expire_all()
+    charge = db.session.scalar(select(Donation.stripe_charge_id).where(Donation.id == one_off.id))
+    admin(standin, f"charges/{charge}/dispute")
+    standin.flush(10)
+    assert deliver(app).delivered == 5
+    received = [r.verified(secret) for r in receiver.received]
+    assert [p["type"] for p in received] == [
+        "subscription.created",
+        "donation.created",
+        "subscription.canceled",
+        "donation.created",
+        "donation.disputed",
+    ]
+    assert received[0]["data"]["subscription"]["interval"] == "month"
+    assert received[2]["data"]["subscription"]["status"] == "canceled"
+    disputed = received[4]["data"]["donation"]
+    assert disputed["status"] == "disputed" and disputed["dispute"]["opened_at"] is not None
+
+
+def test_newsletter_confirmations_and_unsubscribes_send_subscriber_events(
+    app: Flask, receiver: Receiver
+) -> None:
+    secret = add_test_endpoint(app, receiver.url, "subscriber.confirmed", "subscriber.unsubscribed")
+    subscriber = Subscriber(email="list@example.org", source="footer")
+    db.session.add(subscriber)
+    db.session.flush()
+    confirm(
+        db.session(), subscriber, source="footer", wording_version="v1", ip_hash=None, now=utcnow()
+    )
+    unsubscribe(db.session(), subscriber, source="list-unsubscribe")
+    db.session.commit()
+    assert deliver(app).delivered == 2
+    confirmed, left = (r.verified(secret) for r in receiver.received)
+    assert confirmed["type"] == "subscriber.confirmed"
+    assert confirmed["data"]["subscriber"]["consent"][0]["kind"] == "confirm"
+    assert left["type"] == "subscriber.unsubscribed"
+    assert left["data"]["subscriber"]["status"] == "unsubscribed"
