@@ -259,6 +259,7 @@ def delete_account(
     for event in events:
         event.payload = scrub_payload(event.payload, address)
     if address:
+        webhook_events.forget_address_in_deliveries(session, address)
         session.execute(
             update(DonationIntent)
             .where(DonationIntent.email == address)

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from membership.models import (
@@ -114,3 +114,33 @@ def subscriber_event(
     ).all()
     data = {"subscriber": SUBSCRIBER.dump(SubscriberView(subscriber, consent))}
     return emit(session, event_type, data, now=now or utcnow())
+
+
+def forget_address_in_deliveries(session: Session, address: str) -> int:
+    """On erasure: blank the person's email and name in every stored delivery that carries them
+    (queued or already sent), so our copies keep no personal data either; how many changed."""
+    needle = address.lower()
+    text = func.lower(cast(WebhookDelivery.payload, Text))
+    changed = 0
+    for delivery in session.scalars(
+        select(WebhookDelivery).where(text.contains(f'"{needle}"', autoescape=True))
+    ):
+        scrubbed = _without_address(delivery.payload, needle)
+        if scrubbed != delivery.payload:
+            delivery.payload = scrubbed
+            changed += 1
+    session.flush()
+    return changed
+
+
+def _without_address(value: Any, needle: str) -> Any:
+    if isinstance(value, dict):
+        email = value.get("email")
+        person = isinstance(email, str) and email.lower() == needle
+        return {
+            key: None if person and key in ("email", "name") else _without_address(item, needle)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_address(item, needle) for item in value]
+    return value
