@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from importlib import metadata
 from pathlib import Path
@@ -10,24 +9,26 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from membership.caching import PublicPageAwareSessionInterface, content_fingerprint
-from membership.config import Config
+from membership.config import Config, instance_path_from_env
+from membership.logs import RequestLogMiddleware, configure_logging
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Templates, static files and migrations live inside the package, so an installed wheel has
+# them wherever it is installed and whatever the working directory is.
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+STATIC_DIR = PACKAGE_DIR / "static"
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI."""
-    app = Flask(
-        __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-    )
     if config is None:
-        config = Config.from_env(os.environ, app.instance_path)
+        instance = instance_path_from_env(os.environ, PACKAGE_DIR)
+        config = Config.from_env(os.environ, instance)
     config.validate()
+    app = Flask(__name__, instance_path=str(Path(config.instance_path or "instance").resolve()))
     _apply_config(app, config)
     # Computed once at start: article ETags change with every deploy of templates, CSS or JS.
     app.config["BUILD_FINGERPRINT"] = content_fingerprint(
@@ -35,8 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
         _version(),
     )
     app.session_interface = PublicPageAwareSessionInterface()
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("membership").setLevel(logging.INFO if config.debug else logging.WARNING)
+    configure_logging(config)
 
     from membership import auth, cli, errors, security
     from membership.extensions import csrf, db, limiter, login_manager, migrate, payments
@@ -45,7 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     if config.database_url.startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
     # No context processor: it would read the session on every page and break caching.
@@ -64,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
         donate,
         gifts,
         health,
+        metrics,
         newsletter,
         sign_in,
         staff,
@@ -77,6 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(banner_api.bp)
     app.register_blueprint(donate.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
@@ -84,6 +86,14 @@ def create_app(config: Config | None = None) -> Flask:
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)
+    app.wsgi_app = RequestLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    if config.proxy_hops:
+        # Outermost: the page cache, the request log and Flask all see the reader's address
+        # and scheme as the trusted proxies reported them.
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     errors.install_error_handlers(app)
     cli.register(app)
     _install_template_helpers(app, config)
@@ -107,9 +117,11 @@ def _apply_config(app: Flask, config: Config) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=4 * 3600,
-        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri or "memory://",
         RATELIMIT_ENABLED=config.ratelimit_enabled,
         RATELIMIT_HEADERS_ENABLED=True,
+        # Swallowed here so reading pages never depend on the storage; the forms that must not
+        # run unlimited (support, sign-in, newsletter) fail closed (`rate_limits.limits_must_hold`).
         RATELIMIT_SWALLOW_ERRORS=True,
     )
 
@@ -161,3 +173,9 @@ def _install_template_helpers(app: Flask, config: Config) -> None:
     )
     app.jinja_env.filters["money"] = lambda cents: format_money(cents, config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)
+
+    @app.url_defaults
+    def fingerprint_static(endpoint: str, values: dict[str, Any]) -> None:
+        # ?v= changes with every deploy, so the proxy may cache these URLs as immutable.
+        if endpoint == "static":
+            values.setdefault("v", app.config["BUILD_FINGERPRINT"])

@@ -3,13 +3,9 @@ live in `cli_integrations`)."""
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 import click
@@ -32,6 +28,7 @@ from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
 from membership.services.staff import accounts as staff_service
 from membership.services.stripe_sync import sync_from_stripe
+from membership.worker.loop import Worker, stop_on_signals
 
 demo_cli = AppGroup("demo", help="Demo content for trying the service.")
 staff_cli = AppGroup("staff", help="Newsroom staff accounts.")
@@ -161,7 +158,7 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     stop = threading.Event()
-    with _stop_on_signals(stop, enabled=not once):
+    with stop_on_signals(stop, enabled=not once):
         while not stop.is_set():
             report = outbox_service.deliver_due_job(
                 db.session(),
@@ -255,24 +252,6 @@ def newsletter_send(issue_id: int) -> None:
     click.echo(f"queued {report.queued} emails in {report.batches} batches")
 
 
-@contextmanager
-def _stop_on_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
-    """Let the current batch finish on SIGTERM/SIGINT: its claims are then recorded, not abandoned."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 @reminders_cli.command("send")
 def reminders_send() -> None:
     """Queue renewal reminders for annual gifts renewing soon (safe to run again)."""
@@ -293,7 +272,45 @@ def accounts_purge_links() -> None:
     click.echo(f"{purged} expired sign-in link record(s) cleaned.")
 
 
+@click.command("worker")
+@click.option(
+    "--batch", default=50, show_default=True, type=click.IntRange(1, 1000), help="Emails per claim."
+)
+@click.option(
+    "--poll",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds to wait when nothing is due.",
+)
+@click.option("--once", is_flag=True, help="Run what is due now (jobs and one batch), then exit.")
+def worker(batch: int, poll: float, once: bool) -> None:
+    """Send queued email and run every periodic job on its schedule (run one or several)."""
+    config: Config = current_app.config["MEMBERSHIP"]
+    try:
+        sender = sender_from_config(config)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    runner = Worker(db.session, config, payments.gateway, sender, batch_size=batch)
+    click.echo(f"worker: outbox and jobs {', '.join(job.name for job in runner.jobs)}")
+    if once:
+        runner.tick()
+        return
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        runner.run(stop, poll=poll)
+    click.echo("worker: stopped")
+
+
+@click.command("static-folder")
+def static_folder() -> None:
+    """Print the folder of the static files, for the proxy that serves them (deploy/nginx.conf)."""
+    click.echo(current_app.static_folder)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(worker)
+    app.cli.add_command(static_folder)
     for group in (
         demo_cli,
         staff_cli,

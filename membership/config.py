@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENVIRONMENTS = ("production", "development", "test")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(RuntimeError):
@@ -81,7 +82,8 @@ class Config:
     mail_from: str = "The Observatory <support@observatory.example>"
     outbox_max_attempts: int = 8
     outbox_lease_seconds: int = 600
-    ratelimit_storage_uri: str = "memory://"
+    # Empty means "not set": production refuses to start without it; elsewhere memory:// is used.
+    ratelimit_storage_uri: str = ""
     ratelimit_enabled: bool = True
     session_cookie_secure: bool = True
     articles_per_page: int = 10
@@ -103,6 +105,12 @@ class Config:
     api_rate_limit: str = "120/minute;5000/hour"
     # Webhooks to private, loopback and link-local addresses: tests and the demo only.
     webhooks_allow_private: bool = False
+    # How many reverse proxies we trust in front of the app (nginx alone: 1). More than there
+    # really are lets a client choose its own address with a forged X-Forwarded-For.
+    proxy_hops: int = 0
+    log_format: str = "text"
+    # Bearer token for /metrics; empty keeps /metrics switched off.
+    metrics_token: str = ""
     instance_path: str = ""
 
     @property
@@ -150,6 +158,8 @@ class Config:
                 values["secret_key"] = _development_secret(instance)
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{instance / 'membership.sqlite3'}"
+        if app_env != "production" and not values.get("ratelimit_storage_uri"):
+            values["ratelimit_storage_uri"] = "memory://"
         config = cls(**values)  # type: ignore[arg-type]
         config.validate()
         return config
@@ -170,6 +180,23 @@ class Config:
                 )
             if len(self.secret_key) < 32:
                 raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+            if not self.ratelimit_storage_uri:
+                raise ConfigError(
+                    "RATELIMIT_STORAGE_URI is not set: it is required when APP_ENV=production. "
+                    "Use redis://host:6379/0 when several processes serve the site, or write "
+                    "memory:// out for a single process."
+                )
+        if self.ratelimit_storage_uri and "://" not in self.ratelimit_storage_uri:
+            raise ConfigError(
+                f"RATELIMIT_STORAGE_URI must be a URL like redis://host:6379/0 or memory://, "
+                f"not {self.ratelimit_storage_uri!r}"
+            )
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("PROXY_HOPS must be between 0 and 5 (the number of proxies in front)")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ConfigError("METRICS_TOKEN is too short: use at least 16 random characters.")
         if not self.database_url:
             raise ConfigError("DATABASE_URL is empty: give a SQLAlchemy URL, or leave it unset.")
         try:
@@ -206,6 +233,19 @@ class Config:
         config = type(self)(**current)
         config.validate()
         return config
+
+
+def instance_path_from_env(environ: Mapping[str, str], package_dir: Path) -> Path:
+    """Where instance files live (the SQLite file and development secret of a default setup):
+    INSTANCE_PATH when set, else instance/ in a checkout, else instance/ in the working directory
+    (an installed package must never write into site-packages)."""
+    explicit = environ.get("INSTANCE_PATH", "").strip()
+    if explicit:
+        return Path(explicit).resolve()
+    checkout = package_dir.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "membership").is_dir():
+        return checkout / "instance"
+    return Path.cwd() / "instance"
 
 
 def _development_secret(instance: Path) -> str:

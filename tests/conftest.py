@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from helpers.clients import use_fresh_context_clients
@@ -22,6 +23,11 @@ from membership.config import Config
 from membership.extensions import db, limiter
 from membership.models import Base
 from stripe_standin import StandinServer
+
+# Examples are checked for what they do, not how fast: on a loaded two-core machine a 200 ms
+# deadline fails tests whose code is fine.
+settings.register_profile("house", deadline=None)
+settings.load_profile("house")
 
 
 def is_postgres(url: str) -> bool:

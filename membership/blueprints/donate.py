@@ -14,6 +14,7 @@ from membership.config import Config
 from membership.extensions import db, limiter, payments
 from membership.forms.support import SupportForm
 from membership.models import Frequency
+from membership.rate_limits import limits_must_hold
 from membership.services.checkout import (
     DonationChoice,
     confirm_gift,
@@ -124,6 +125,7 @@ def _created_checkout(response: Response) -> bool:
 @limiter.limit(_limit_value, deduct_when=_created_checkout)
 # ...and a looser cap on attempts of any kind.
 @limiter.limit("30/minute")
+@limits_must_hold
 def start_donation() -> ResponseReturnValue:
     config = app_config()
     form = _form(config)

@@ -26,6 +26,7 @@ from membership.caching import no_store, public_page
 from membership.config import Config
 from membership.extensions import csrf, db, limiter
 from membership.forms.newsletter import ConfirmSubscriptionForm, SubscribeForm
+from membership.rate_limits import limits_must_hold
 from membership.services.newsletter import subscriptions
 from membership.services.newsletter.consent import (
     CONSENT_WORDINGS,
@@ -102,6 +103,7 @@ def subscribe_page() -> ResponseReturnValue:
 @bp.post("/newsletter")
 @limiter.limit(_ip_limit)
 @limiter.limit(_address_limit, key_func=_address_key)
+@limits_must_hold
 def subscribe() -> ResponseReturnValue:
     if _from_another_site():
         abort(400, "This form was sent from another website. Please sign up on our own page.")

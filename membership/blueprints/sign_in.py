@@ -17,6 +17,7 @@ from membership.forms import ConfirmForm
 from membership.forms.account import PasswordSignInForm, SignInForm
 from membership.models import utcnow
 from membership.notices import Notice
+from membership.rate_limits import limits_must_hold
 from membership.services import sign_in as sign_in_service
 from membership.services.sign_in import SignInError
 from membership.services.supporters import normalize_email
@@ -110,6 +111,7 @@ def _signed_in(account: sign_in_service.Account, next_path: str | None) -> Respo
 @bp.route("/account/sign-in", methods=["GET", "POST"])
 @limit_per_ip
 @limit_per_address
+@limits_must_hold
 def start() -> ResponseReturnValue:
     """GET: the page; POST: email a sign-in link. The answer is the same for every address."""
     if request.method == "POST":
@@ -154,6 +156,7 @@ def link_sent() -> ResponseReturnValue:
 @bp.post("/account/sign-in/password")
 @limit_per_ip
 @limit_per_address
+@limits_must_hold
 def with_password() -> ResponseReturnValue:
     form = PasswordSignInForm()
     if not form.validate():

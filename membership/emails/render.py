@@ -19,7 +19,7 @@ from membership.config import Config
 from membership.formatting import format_date, format_money
 from membership.frequency import frequency_words
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "emails"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from membership.models.integrations import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from membership.models.job import JobLease
 from membership.models.newsletter import (
     ConsentEvent,
     ConsentKind,
@@ -49,6 +50,7 @@ __all__ = [
     "DeliveryStatus",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "JobLease",
     "AccountKind",
     "SignInToken",
     "ConsentEvent",

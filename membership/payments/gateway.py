@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import stripe
 
 from membership.config import Config
+from membership.logs import current_request_id
 from membership.payments.events import Event
 from membership.payments.objects import (
     CheckoutSession,
@@ -66,6 +67,17 @@ def _plain(obj: Any) -> Obj:
     # The library turns Stripe's decimal strings into Decimal; keep them as the strings they were.
     result: Obj = json.loads(json.dumps(obj, default=str))
     return result
+
+
+def _traced(metadata: Mapping[str, str]) -> dict[str, str]:
+    """Metadata plus the id of the request (or job run) that made the object, so a Stripe
+    dashboard entry leads to our log lines. Not in idempotency keys: those must stay the same
+    when another request repeats the call."""
+    traced = dict(metadata)
+    request_id = current_request_id()
+    if request_id:
+        traced["request_id"] = request_id
+    return traced
 
 
 class StripeGateway:
@@ -151,7 +163,7 @@ class StripeGateway:
             "line_items": [{"price_data": price_data, "quantity": 1}],
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            "metadata": dict(request.metadata),
+            "metadata": _traced(request.metadata),
         }
         if request.client_reference_id:
             params["client_reference_id"] = request.client_reference_id
@@ -200,6 +212,8 @@ class StripeGateway:
         )
 
     def create_refund(self, *, payment_intent: str, amount_cents: int | None, key: str) -> Refund:
+        # No request id in the metadata: a double submit of the same page is a second request
+        # with the same key, and Stripe refuses a key reused with different parameters.
         params: Obj = {"payment_intent": payment_intent}
         if amount_cents is not None:
             params["amount"] = amount_cents

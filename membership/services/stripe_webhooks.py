@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from membership.config import Config
+from membership.logs import current_request_id
 from membership.models import IntentStatus, StripeEvent
 from membership.payments.events import Event
 from membership.payments.gateway import PaymentProviderError, StripeGateway, WebhookSignatureError
@@ -217,7 +218,14 @@ def apply_event(
                 route(session, event, EventContext(gateway, config, event.created, now))
         except NOT_APPLIED as error:
             log.warning("Stripe event %s (%s) not applied: %s", event.id, event.type, error)
-            _mark(session, event.id, processed_at=None, error=f"{type(error).__name__}: {error}")
+            # The request id leads from the stored error to the log lines of the delivery.
+            request = f"[request {current_request_id() or '-'}] "
+            _mark(
+                session,
+                event.id,
+                processed_at=None,
+                error=f"{request}{type(error).__name__}: {error}",
+            )
             return Outcome.FAILED
     if retrying:
         _mark(session, event.id, processed_at=now, error=None)

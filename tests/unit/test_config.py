@@ -13,6 +13,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 40,
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -29,7 +30,9 @@ def test_production_config_with_everything_set(tmp_path: Path) -> None:
     assert config.currency == "usd"
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI"]
+)
 def test_production_refuses_to_start_without_a_secret(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Config.from_env(without(name), tmp_path)
@@ -72,6 +75,11 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
         ("DEFAULT_AMOUNTS", "100,-5", "DEFAULT_AMOUNTS"),
         ("FEE_PERCENT", "70", "FEE_PERCENT"),
         ("MIN_AMOUNT_CENTS", "0", "MIN_AMOUNT_CENTS"),
+        ("RATELIMIT_STORAGE_URI", "localhost:6379", "RATELIMIT_STORAGE_URI must be a URL"),
+        ("PROXY_HOPS", "-1", "PROXY_HOPS must be between 0 and 5"),
+        ("PROXY_HOPS", "one", "PROXY_HOPS must be a whole number"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN is too short"),
     ],
 )
 def test_bad_values_are_explained(tmp_path: Path, variable: str, value: str, message: str) -> None:
@@ -107,3 +115,12 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     settings = [f.name.upper() for f in fields(Config) if f.name != "instance_path"]
     assert settings
     assert [name for name in settings if f"`{name}`" not in table] == []
+
+
+def test_rate_limit_storage_message_says_what_to_choose(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Config.from_env(without("RATELIMIT_STORAGE_URI"), tmp_path)
+    assert "redis://" in str(refused.value) and "memory://" in str(refused.value)
+    assert Config.from_env({"APP_ENV": "development"}, tmp_path).ratelimit_storage_uri == (
+        "memory://"
+    )

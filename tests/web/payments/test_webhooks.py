@@ -119,7 +119,7 @@ def test_an_event_whose_object_cannot_be_read_is_kept_with_the_reason(
     assert post_event(client, event).status_code == 503
     stored = db.session.get(StripeEvent, "evt_no_id")
     assert stored is not None and stored.processed_at is None
-    assert stored.error == "StripeDataError: charge has no id"
+    assert (stored.error or "").endswith("StripeDataError: charge has no id")
 
 
 def test_the_same_event_twice_makes_one_donation(

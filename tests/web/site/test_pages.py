@@ -71,7 +71,7 @@ def test_article_page_shows_the_story_and_the_banner_from_the_database(
         )
         assert f">{label}</a>" in html
     assert "Other amount" in html
-    assert '<script type="module" src="/static/js/banner.js">' in html
+    assert '<script type="module" src="/static/js/banner.js?v=' in html
 
 
 def test_banner_copy_and_amounts_are_configuration(client: FlaskClient) -> None:
