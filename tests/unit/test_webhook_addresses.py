@@ -67,6 +67,7 @@ def test_production_refuses_to_allow_private_webhooks(tmp_path: Path) -> None:
         "SECRET_KEY": "x" * 40,
         "STRIPE_SECRET_KEY": "sk_test_x",
         "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "RATELIMIT_STORAGE_URI": "memory://",
         "WEBHOOKS_ALLOW_PRIVATE": "1",
     }
     with pytest.raises(ConfigError, match="WEBHOOKS_ALLOW_PRIVATE"):

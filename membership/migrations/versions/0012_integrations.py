@@ -1,7 +1,7 @@
 """integrations: API tokens, webhook endpoints and deliveries, updated_at for the API
 
 Revision ID: 0012_integrations
-Revises: 0006_staff
+Revises: 0009_jobs
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_integrations'
-down_revision = '0006_staff'
+down_revision = '0009_jobs'
 branch_labels = None
 depends_on = None
 

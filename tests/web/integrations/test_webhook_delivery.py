@@ -316,3 +316,14 @@ def test_newsletter_confirmations_and_unsubscribes_send_subscriber_events(
     assert confirmed["data"]["subscriber"]["consent"][0]["kind"] == "confirm"
     assert left["type"] == "subscriber.unsubscribed"
     assert left["data"]["subscriber"]["status"] == "unsubscribed"
+
+
+def test_flask_worker_delivers_webhooks_with_the_email(app: Flask, receiver: Receiver) -> None:
+    secret = add_test_endpoint(app, receiver.url, "donation.created")
+    events.donation_event(db.session(), "donation.created", make_donation(None))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [r.verified(secret)["type"] for r in receiver.received] == ["donation.created"]
+    db.session.expire_all()
+    assert only(WebhookDelivery).status is DeliveryStatus.DELIVERED
