@@ -165,13 +165,18 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def _install_template_helpers(app: Flask, config: Config) -> None:
-    from membership.formatting import format_date, format_money
+    from membership.formatting import currency_words, format_date, format_money
+    from membership.forms import amount_example
     from membership.frequency import frequency_words
 
     app.jinja_env.globals.update(
         publication_name=config.publication_name, config_=config, frequency_words=frequency_words
     )
-    app.jinja_env.filters["money"] = lambda cents: format_money(cents, config.currency)
+    app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
+        cents, currency or config.currency, locale=config.locale
+    )
+    app.jinja_env.globals["currency_words"] = currency_words(config.currency, config.locale)
+    app.jinja_env.globals["amount_example"] = amount_example(config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)
 
     @app.url_defaults

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
+from membership.currencies import currency_or_default
 from membership.formatting import format_money
 from membership.services.reports.dashboard import TrendPoint
 from membership.services.reports.range_report import Report
@@ -162,22 +163,27 @@ def _legend(series: Sequence[Series]) -> list[str]:
     return parts
 
 
-# The staff pages' charts. Values are drawn in major units (dollars), the axis written as money.
+# The staff pages' charts. Values are drawn in whole units (dollars, yen), the axis written as money.
 
 
-def _money_axis(currency: str) -> Callable[[float], str]:
-    return lambda value: format_money(int(round(value * 100)), currency)
+def _money_axis(currency: str, locale: str) -> Callable[[float], str]:
+    per_unit = currency_or_default(currency).per_unit
+    return lambda value: format_money(int(round(value * per_unit)), currency, locale=locale)
 
 
-def mrr_trend_chart(points: Sequence[TrendPoint], currency: str) -> Markup:
+def _units(amount: int, currency: str) -> float:
+    return amount / currency_or_default(currency).per_unit
+
+
+def mrr_trend_chart(points: Sequence[TrendPoint], currency: str, locale: str) -> Markup:
     """The dashboard's MRR at the end of each month."""
     return line_chart(
         "mrr-trend",
         "Monthly recurring revenue at the end of each month",
         "MRR over the last twelve months; the table beside it has the figures.",
         [p.label for p in points],
-        [Series("MRR", [p.mrr / 100 for p in points])],
-        _money_axis(currency),
+        [Series("MRR", [_units(p.mrr, currency) for p in points])],
+        _money_axis(currency, locale),
     )
 
 
@@ -186,18 +192,18 @@ class ReportCharts(NamedTuple):
     mrr: Markup  # MRR at the end of each period, as a line
 
 
-def report_charts(report: Report, currency: str) -> ReportCharts:
+def report_charts(report: Report, currency: str, locale: str) -> ReportCharts:
     """The charts of the report page."""
     labels = [b.short_label for b in report.buckets]
-    axis = _money_axis(currency)
+    axis = _money_axis(currency, locale)
     money = bar_chart(
         "money-chart",
         "Gross and net by period",
         "Bars of gross and net revenue for each period; the table below has the figures.",
         labels,
         [
-            Series("Gross", [r.gross / 100 for r in report.money]),
-            Series("Net", [max(0, r.net) / 100 for r in report.money]),
+            Series("Gross", [_units(r.gross, currency) for r in report.money]),
+            Series("Net", [_units(max(0, r.net), currency) for r in report.money]),
         ],
         axis,
     )
@@ -206,7 +212,7 @@ def report_charts(report: Report, currency: str) -> ReportCharts:
         "MRR at the end of each period",
         "Monthly recurring revenue at the end of each period; the movements table has the figures.",
         labels,
-        [Series("MRR", [r.mrr_end / 100 for r in report.movements])],
+        [Series("MRR", [_units(r.mrr_end, currency) for r in report.movements])],
         axis,
     )
     return ReportCharts(money, mrr)

@@ -8,6 +8,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+
+from membership.currencies import UnknownCurrency, currency
+
 ENVIRONMENTS = ("production", "development", "test")
 LOG_FORMATS = ("text", "json")
 
@@ -66,6 +70,7 @@ class Config:
     staff_notification_email: str = "newsroom@observatory.example"
     timezone: str = "UTC"
     currency: str = "usd"
+    locale: str = "en_US"
     default_amounts: tuple[int, ...] = (100, 500, 1000)
     min_amount_cents: int = 100
     max_amount_cents: int = 1_000_000
@@ -148,6 +153,8 @@ class Config:
                 values[f.name] = _parse_amounts(env_name, raw)
             else:
                 values[f.name] = raw.strip()
+        if "currency" in values:
+            values["currency"] = str(values["currency"]).lower()
         app_env = str(values.get("app_env", cls.app_env)).lower()
         values["app_env"] = app_env
         if app_env not in ENVIRONMENTS:
@@ -203,10 +210,7 @@ class Config:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"TIMEZONE {self.timezone!r} is not a known time zone") from None
-        if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ConfigError(f"CURRENCY must be a three-letter ISO code, not {self.currency!r}")
-        if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:
-            raise ConfigError("MIN_AMOUNT_CENTS must be positive and not above MAX_AMOUNT_CENTS")
+        self._validate_money()
         if not 0 <= self.fee_percent < 50 or self.fee_fixed_cents < 0:
             raise ConfigError("FEE_PERCENT must be between 0 and 50, FEE_FIXED_CENTS not negative")
         if self.articles_per_page < 1:
@@ -225,6 +229,37 @@ class Config:
             raise ConfigError(
                 "SUPPORTER_BANNER_QUIET_DAYS must not be negative, RENEWAL_REMINDER_DAYS at least 1"
             )
+
+    def _validate_money(self) -> None:
+        try:
+            table = currency(self.currency)
+        except UnknownCurrency:
+            raise ConfigError(
+                f"CURRENCY {self.currency!r} is not a currency Stripe charges in: give its "
+                "lower-case ISO code, such as usd, eur, gbp or jpy (see README.md, Configuration)."
+            ) from None
+        if table.code != self.currency:
+            raise ConfigError(f"CURRENCY must be lower case: {table.code!r}, not {self.currency!r}")
+        try:
+            Locale.parse(self.locale)
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ConfigError(
+                f"LOCALE {self.locale!r} is not a known locale: use one like en_US, en_GB or de_DE"
+            ) from None
+        if self.min_amount_cents < 1 or self.max_amount_cents < self.min_amount_cents:
+            raise ConfigError("MIN_AMOUNT_CENTS must be positive and not above MAX_AMOUNT_CENTS")
+        amounts = {
+            "MIN_AMOUNT_CENTS": (self.min_amount_cents,),
+            "MAX_AMOUNT_CENTS": (self.max_amount_cents,),
+            "DEFAULT_AMOUNTS": self.default_amounts,
+        }
+        for name, values in amounts.items():
+            if not all(table.chargeable(value) for value in values):
+                raise ConfigError(
+                    f"{name} must be amounts Stripe can charge in {table.code.upper()}: "
+                    f"multiples of {table.step} (amounts are in its smallest unit, "
+                    f"{table.per_unit} to one {table.code.upper()})"
+                )
 
     def with_overrides(self, **changes: object) -> Config:
         """A copy with some fields changed, validated again (used by tests and the CLI)."""

@@ -1,42 +1,64 @@
-"""Showing money and dates to people: integers of minor units in, text out."""
+"""Showing money and dates to people: integers of minor units in, text out.
+
+Amounts are shown with Babel in the configured `LOCALE` (symbols, grouping, decimals); how many
+minor units make a unit comes from Stripe's table in `membership.currencies`.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from decimal import localcontext
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
-# Currencies whose minor unit is not a hundredth (Stripe's zero-decimal currencies we may meet).
-_ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "pyg", "ugx", "xaf", "xof", "isk", "huf"}
+from babel import Locale
+from babel.numbers import format_currency, get_currency_name
+
+from membership.currencies import currency_or_default
+
+DEFAULT_LOCALE = "en_US"
+_FRACTION = re.compile(r"0\.0+")
 
 
-def minor_units(currency: str) -> int:
-    return 1 if currency.lower() in _ZERO_DECIMAL else 100
+@lru_cache(maxsize=64)
+def _pattern(locale: str, digits: int) -> str:
+    """The locale's currency pattern with exactly `digits` decimal places."""
+    standard = Locale.parse(locale).currency_formats["standard"].pattern
+    return _FRACTION.sub("0." + "0" * digits if digits else "0", standard)
 
 
-def format_money(cents: int, currency: str = "usd", *, always_cents: bool = False) -> str:
-    """500 -> "$5", 550 -> "$5.50", with always_cents 500 -> "$5.00"."""
-    currency = currency.lower()
-    symbol = _SYMBOLS.get(currency, currency.upper() + " ")
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    unit = minor_units(currency)
-    if unit == 1:
-        return f"{sign}{symbol}{cents:,}"
-    whole, rest = divmod(cents, unit)
-    if rest or always_cents:
-        return f"{sign}{symbol}{whole:,}.{rest:02d}"
-    return f"{sign}{symbol}{whole:,}"
+def format_money(
+    cents: int, currency: str = "usd", *, locale: str = DEFAULT_LOCALE, always_cents: bool = False
+) -> str:
+    """500 usd -> "$5", 550 -> "$5.50", with always_cents 500 -> "$5.00"; 1000 jpy -> "¥1,000"."""
+    table = currency_or_default(currency)
+    # Enough precision for any integer a request can carry (the default context stops at 28 digits).
+    with localcontext() as context:
+        context.prec = max(28, len(str(abs(cents))) + 8)
+        units = table.units(cents)
+        digits = table.display_digits
+        if not always_cents and units == units.to_integral_value():
+            digits = 0
+        return format_currency(
+            units,
+            table.code.upper(),
+            format=_pattern(locale, digits),
+            locale=locale,
+            currency_digits=False,
+        )
+
+
+def currency_words(currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """What amounts are typed in, for labels: "US dollars", "Japanese yen", "euros"."""
+    return str(get_currency_name(currency.upper(), count=2, locale=locale))
 
 
 def decimal_amount(cents: int, currency: str) -> str:
-    """Minor units as a plain decimal for files (CSV): 1050 -> "10.50", yen 1000 -> "1000"."""
-    unit = minor_units(currency)
-    if unit == 1:
-        return str(cents)
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), unit)
-    return f"{sign}{whole}.{rest:02d}"
+    """Minor units as a plain decimal for files (CSV): 1050 usd -> "10.50", 1000 jpy -> "1000",
+    100000 isk -> "1000"."""
+    table = currency_or_default(currency)
+    return f"{table.units(cents):.{table.display_digits}f}"
 
 
 def format_date(when: datetime | None, zone: ZoneInfo) -> str:

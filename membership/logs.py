@@ -130,17 +130,19 @@ class RequestLogMiddleware:
             return self.app(environ, logged_start_response)
         finally:
             status = int(status_seen[0].split()[0]) if status_seen else 500
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "-")
             REQUEST_LOG.info(
                 "%s %s %s %.1fms",
-                environ.get("REQUEST_METHOD", "-"),
-                environ.get("PATH_INFO", "-"),
+                method,
+                path,
                 status,
-                (time.perf_counter() - started) * 1000,
+                duration_ms,
                 extra={
-                    "method": environ.get("REQUEST_METHOD"),
-                    "path": environ.get("PATH_INFO"),
+                    "method": method,
+                    "path": path,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": duration_ms,
                     "remote_addr": environ.get("REMOTE_ADDR"),
                 },
             )

@@ -48,6 +48,15 @@ def create(store: Store, params: JSON) -> JSON:
         store.get("customer", as_str(customer_id, "customer"), "customer")
     if customer_email is not None:
         as_str(customer_email, "customer_email")
+    customer_creation = params.get("customer_creation") or None
+    if customer_creation is not None:
+        if customer_creation not in ("always", "if_required"):
+            raise StripeError("Invalid customer_creation", param="customer_creation")
+        if mode == "subscription":
+            raise StripeError(
+                "customer_creation can only be used in payment and setup mode.",
+                param="customer_creation",
+            )
     submit_type = params.get("submit_type") or None
     if submit_type is not None:
         if submit_type not in ("auto", "book", "donate", "pay", "subscribe"):
@@ -101,7 +110,8 @@ def create(store: Store, params: JSON) -> JSON:
             "consent": None,
             "currency": currency,
             "customer": customer_id,
-            "customer_creation": "if_required" if mode == "payment" else "always",
+            "customer_creation": customer_creation
+            or ("if_required" if mode == "payment" else "always"),
             "customer_details": None,
             "customer_email": customer_email,
             "expires_at": expires_at,
@@ -228,16 +238,23 @@ def expire(store: Store, session: JSON) -> JSON:
     return session
 
 
-def _customer_for(store: Store, customer_id: str | None, email: str | None) -> JSON:
-    """Who pays: the session's customer, else the newest with this email, else a new one."""
-    if customer_id:
-        return store.get("customer", customer_id, "customer")
+def _customer_for(store: Store, session: JSON, email: str | None) -> JSON:
+    """Who pays: the session's customer if it was given one, else a new customer, as Stripe
+    does: Checkout never looks customers up by email, so every session without `customer`
+    makes its own (a person who gives twice has two customers)."""
+    if session["customer"]:
+        return store.get("customer", session["customer"], "customer")
     if not email:
         raise StripeError("Enter your email address.", param="email")
-    found = customers.find_by_email(store, email)
-    if found is not None:
-        return found
     return customers.create(store, {"email": email})
+
+
+def _payer_for(store: Store, session: JSON, email: str | None) -> JSON | None:
+    """A payment session's customer: none when ``customer_creation`` is ``if_required`` (a
+    guest payment), as in Stripe."""
+    if not session["customer"] and session["customer_creation"] == "if_required":
+        return None
+    return _customer_for(store, session, email)
 
 
 def pay(store: Store, session: JSON, card: str, email: str | None) -> JSON:
@@ -266,17 +283,17 @@ def pay(store: Store, session: JSON, card: str, email: str | None) -> JSON:
     return _complete_setup(store, session, card, email)
 
 
-def _complete(store: Store, session: JSON, customer: JSON, email: str | None) -> None:
+def _complete(store: Store, session: JSON, customer: JSON | None, email: str | None) -> None:
     """Mark the session complete for ``customer`` (``checkout.session.completed``)."""
     session["status"] = "complete"
     if session["mode"] != "setup":
         session["payment_status"] = "paid"
-    session["customer"] = customer["id"]
+    session["customer"] = customer["id"] if customer else None
     session["customer_details"] = {
         "address": None,
-        "email": email or customer["email"],
-        "name": customer["name"],
-        "phone": customer["phone"],
+        "email": email or (customer or {}).get("email"),
+        "name": (customer or {}).get("name"),
+        "phone": (customer or {}).get("phone"),
         "tax_exempt": "none",
         "tax_ids": [],
     }
@@ -306,8 +323,8 @@ def _pay_payment(store: Store, session: JSON, card: str, email: str | None, succ
         pm = cards.create_payment_method(store, card, None, email)
         charges.attempt_payment(store, pi, pm, email)
         raise CardDeclined(TRY_ANOTHER_CARD)
-    customer = _customer_for(store, session["customer"], email)
-    pi["customer"] = customer["id"]
+    customer = _payer_for(store, session, email)
+    pi["customer"] = customer["id"] if customer else None
     pm = cards.create_payment_method(store, card, None, email)
     charges.attempt_payment(store, pi, pm, email)
     _complete(store, session, customer, email)
@@ -317,7 +334,7 @@ def _pay_payment(store: Store, session: JSON, card: str, email: str | None, succ
 def _pay_subscription(store: Store, session: JSON, card: str, email: str | None) -> JSON:
     """A subscription with the card as its default, and its first invoice paid."""
     private = store.private[session["id"]]
-    customer = _customer_for(store, session["customer"], email)
+    customer = _customer_for(store, session, email)
     pm = cards.create_payment_method(store, card, customer["id"], email)
     store.emit("payment_method.attached", pm)
     item = private["line_items"][0]
@@ -338,7 +355,7 @@ def _pay_subscription(store: Store, session: JSON, card: str, email: str | None)
 def _complete_setup(store: Store, session: JSON, card: str, email: str | None) -> JSON:
     """Save the card; past_due subscriptions (or the one in the metadata) retry with it."""
     private = store.private[session["id"]]
-    customer = _customer_for(store, session["customer"], email)
+    customer = _customer_for(store, session, email)
     metadata = private.get("setup_metadata", {})
     pm, seti = cards.save_card(store, customer, card, email, metadata)
     session["setup_intent"] = seti["id"]

@@ -83,10 +83,3 @@ def update(store: Store, cust: JSON, params: JSON) -> JSON:
     _apply_params(store, cust, params)
     store.emit_changes("customer.updated", cust, before)
     return cust
-
-
-def find_by_email(store: Store, email: str) -> JSON | None:
-    for cust in reversed(store.all("customer")):
-        if (cust.get("email") or "").lower() == email.lower() and not cust.get("deleted"):
-            return cust
-    return None

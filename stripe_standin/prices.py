@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stripe_standin.clock import INTERVAL_MONTHS, now
 from stripe_standin.errors import StripeError
+from stripe_standin.money import check_amount, supported_currency
 from stripe_standin.params import as_dict, as_int, as_str
 from stripe_standin.store import JSON, Store
 
@@ -38,7 +39,12 @@ def create(store: Store, price_data: JSON, param: str, *, recurring_required: bo
         raise StripeError("Missing required param: currency.", param=f"{param}[currency]")
     if "unit_amount" not in price_data:
         raise StripeError("Missing required param: unit_amount.", param=f"{param}[unit_amount]")
-    unit_amount = as_int(price_data["unit_amount"], f"{param}[unit_amount]", positive=True)
+    currency = supported_currency(currency, f"{param}[currency]")
+    unit_amount = check_amount(
+        as_int(price_data["unit_amount"], f"{param}[unit_amount]", positive=True),
+        currency,
+        f"{param}[unit_amount]",
+    )
     recurring_in = price_data.get("recurring")
     recurring: JSON | None = None
     if recurring_in not in (None, ""):

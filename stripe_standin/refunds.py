@@ -6,7 +6,7 @@ import copy
 
 from stripe_standin.errors import StripeError
 from stripe_standin.ids import new_id
-from stripe_standin.money import format_amount
+from stripe_standin.money import check_amount, format_amount
 from stripe_standin.params import as_int, as_str, merge_metadata
 from stripe_standin.store import JSON, Store, diff_top_level
 
@@ -46,7 +46,9 @@ def create(store: Store, params: JSON) -> JSON:
         )
     amount = remaining
     if params.get("amount") not in (None, ""):
-        amount = as_int(params["amount"], "amount", positive=True)
+        amount = check_amount(
+            as_int(params["amount"], "amount", positive=True), ch["currency"], "amount"
+        )
     if amount > remaining:
         raise StripeError(
             f"Refund amount ({format_amount(amount, ch['currency'])}) is greater than "

@@ -18,6 +18,7 @@ from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.extensions import db, limiter
+from membership.formatting import format_money
 from membership.models import Article, utcnow
 from membership.services.banner import (
     BannerCopy,
@@ -95,6 +96,13 @@ def banner() -> Response:
             "headline": copy.headline,
             "body": copy.body,
             "amounts": copy.amounts,
+            # Shown as the page shows them (currency, locale): the script formats no money.
+            "amount_labels": {
+                frequency: [
+                    format_money(cents, config.currency, locale=config.locale) for cents in amounts
+                ]
+                for frequency, amounts in copy.amounts.items()
+            },
             "default_frequency": copy.default_frequency,
         },
     )

@@ -8,9 +8,11 @@ from datetime import datetime
 from flask import Blueprint, Response, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
+from membership.auth import signed_in_supporter
 from membership.blueprints import app_config
 from membership.caching import no_store
 from membership.config import Config
+from membership.currencies import currency
 from membership.extensions import db, limiter, payments
 from membership.forms.support import SupportForm
 from membership.models import Frequency
@@ -57,6 +59,7 @@ def _form(config: Config, **kwargs: object) -> SupportForm:
         min_cents=config.min_amount_cents,
         max_cents=config.max_amount_cents,
         currency=config.currency,
+        locale=config.locale,
         **kwargs,
     )
 
@@ -78,6 +81,9 @@ def _render(
             notice=notice,
             fee_percent=config.fee_percent,
             fee_fixed=config.fee_fixed_cents,
+            per_unit=currency(config.currency).per_unit,
+            digits=currency(config.currency).display_digits,
+            step=currency(config.currency).step,
         ),
         status,
     )
@@ -145,7 +151,12 @@ def start_donation() -> ResponseReturnValue:
     try:
         intent = create_intent(session_db, choice, config)
         url = start_checkout(
-            session_db, payments.gateway, intent, config, source_slug=choice.source_slug
+            session_db,
+            payments.gateway,
+            intent,
+            config,
+            source_slug=choice.source_slug,
+            supporter=signed_in_supporter(),
         )
     except ServiceError as error:
         # Nothing half-recorded: the intent goes with the rollback.

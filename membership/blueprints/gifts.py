@@ -19,8 +19,8 @@ from membership.auth import supporter_required
 from membership.blueprints import app_config
 from membership.caching import set_no_store
 from membership.extensions import db, payments
-from membership.forms import ConfirmForm
-from membership.forms.account import ChangeGiftForm, PauseForm, amount_field_value
+from membership.forms import ConfirmForm, amount_field_value
+from membership.forms.account import ChangeGiftForm, PauseForm
 from membership.frequency import INTERVAL_OF
 from membership.models import Frequency, Subscription, Supporter, utcnow
 from membership.notices import Notice
@@ -79,7 +79,7 @@ def _change_form(subscription: Subscription, *, formdata: bool) -> ChangeGiftFor
         kwargs = {
             "formdata": None,
             "data": {
-                "amount": amount_field_value(subscription.gift_cents),
+                "amount": amount_field_value(subscription.gift_cents, subscription.currency),
                 "frequency": gift.frequency.value,
                 "cover_fee": gift.covers_fee,
             },
@@ -87,7 +87,8 @@ def _change_form(subscription: Subscription, *, formdata: bool) -> ChangeGiftFor
     return ChangeGiftForm(
         min_cents=config.min_amount_cents,
         max_cents=config.max_amount_cents,
-        currency=config.currency,
+        currency=subscription.currency,
+        locale=config.locale,
         **kwargs,
     )
 
@@ -121,7 +122,9 @@ def _render_gift(
             change_form=change_form or _change_form(subscription, formdata=False),
             pause_form=pause_form or PauseForm(formdata=None, data={"months": "1"}),
             confirm_form=ConfirmForm(),
-            lower_amounts=[LowerAmount(c, amount_field_value(c)) for c in suggestions],
+            lower_amounts=[
+                LowerAmount(c, amount_field_value(c, subscription.currency)) for c in suggestions
+            ],
             notice=notice,
         ),
         status,
@@ -250,9 +253,7 @@ def update_card(supporter: Supporter, subscription_id: int) -> ResponseReturnVal
         "gifts.show", subscription_id=subscription.id
     )
     try:
-        url = recurring_gifts.card_update_url(
-            payments.gateway, supporter, subscription, return_url=return_url
-        )
+        url = recurring_gifts.card_update_url(payments.gateway, subscription, return_url=return_url)
     except ServiceError as error:
         return _refused(subscription, error)
     return redirect(url, code=303)

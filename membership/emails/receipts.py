@@ -21,9 +21,15 @@ def receipt_email(
         to=to,
         subject=f"Your receipt from {config.publication_name} ({donation.receipt_number})",
         donation=donation,
-        gift=format_money(donation.amount_cents, donation.currency, always_cents=True),
-        fee=format_money(donation.fee_cents, donation.currency, always_cents=True),
-        total=format_money(donation.total_cents, donation.currency, always_cents=True),
+        gift=format_money(
+            donation.amount_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
+        fee=format_money(
+            donation.fee_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
+        total=format_money(
+            donation.total_cents, donation.currency, locale=config.locale, always_cents=True
+        ),
         date=format_date(donation.paid_at, config.zone),
         frequency=frequency_words(frequency).gift,
         account_url=account_url(config),
@@ -45,7 +51,12 @@ def payment_failed_email(
         kind="payment_failed",
         to=to,
         subject=f"Your support for {config.publication_name}: the payment didn't go through",
-        amount=format_money(subscription.amount_cents, subscription.currency, always_cents=True),
+        amount=format_money(
+            subscription.amount_cents,
+            subscription.currency,
+            locale=config.locale,
+            always_cents=True,
+        ),
         per=frequency_words(FREQUENCY_OF[subscription.interval]).per,
         fix_url=fix_url,
         next_attempt=format_date(next_attempt, config.zone) if next_attempt else None,

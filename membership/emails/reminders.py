@@ -21,7 +21,7 @@ def renewal_reminder_email(
         kind="renewal_reminder",
         to=to,
         subject=f"Your annual gift to {config.publication_name} renews on {date}",
-        amount=format_money(subscription.amount_cents, subscription.currency),
+        amount=format_money(subscription.amount_cents, subscription.currency, locale=config.locale),
         date=date,
         account_url=account_url(config),
     )

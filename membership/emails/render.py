@@ -42,7 +42,9 @@ def _environment(config: Config) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = lambda cents, currency=config.currency: format_money(cents, currency)
+    env.filters["money"] = lambda cents, currency=config.currency: format_money(
+        cents, currency, locale=config.locale
+    )
     env.filters["local_date"] = lambda when: format_date(when, config.zone)
     env.globals.update(config=config, publication_name=config.publication_name)
     env.globals["frequency_words"] = frequency_words

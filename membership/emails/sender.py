@@ -16,6 +16,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from membership.addresses import address_problem
 from membership.config import Config, ConfigError
 
 logger = logging.getLogger("membership.outbox")
@@ -52,9 +53,9 @@ class OutgoingEmail:
 
 def check_email_fields(to: str, subject: str, headers: Mapping[str, str]) -> None:
     """Refuse, when the email is queued, what would make every delivery attempt fail."""
-    _, address = parseaddr(to)
-    if not address or address != to.strip() or address.count("@") != 1:
-        raise InvalidEmailError(f"{to!r} is not a single email address")
+    problem = address_problem(to)
+    if problem is not None:
+        raise InvalidEmailError(f"{to!r} is not an address we can send to: {problem}")
     for text in (to, subject, *headers.values()):
         if "\r" in text or "\n" in text:
             raise InvalidEmailError("email headers may not contain line breaks")

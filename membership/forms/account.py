@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
-from membership.forms import AmountLimits, check_email, parse_amount_cents
+from membership.forms import AmountLimits, check_email
 
 
 class SignInForm(FlaskForm):  # type: ignore[misc]
@@ -45,15 +45,8 @@ class PasswordSignInForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError("Enter your password.")
 
 
-def amount_field_value(cents: int) -> str:
-    """An amount as the amount field takes it (what `parse_amount_cents` reads back):
-    500 -> "5", 1250 -> "12.50"."""
-    whole, rest = divmod(cents, 100)
-    return f"{whole}.{rest:02d}" if rest else str(whole)
-
-
 class ChangeGiftForm(AmountLimits, FlaskForm):  # type: ignore[misc]
-    amount = StringField("Amount, in dollars", validators=[Length(max=20)])
+    amount = StringField("Amount", validators=[Length(max=20)])
     frequency = RadioField(
         "How often",
         choices=[SelectChoice("monthly", "Every month"), SelectChoice("annual", "Every year")],
@@ -66,11 +59,7 @@ class ChangeGiftForm(AmountLimits, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose every month or every year.")
 
     def validate_amount(self, field: StringField) -> None:
-        try:
-            cents = parse_amount_cents(field.data or "")
-        except ValueError:
-            raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
-        self.accept_amount(cents)
+        self.accept_amount(self.parse_amount(field.data or ""))
 
 
 class PauseForm(FlaskForm):  # type: ignore[misc]

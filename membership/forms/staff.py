@@ -22,10 +22,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from membership.addresses import EMAIL_RE
+from membership.addresses import is_mailable
+from membership.currencies import currency_or_default
 from membership.dates import first_of_month
-from membership.formatting import decimal_amount
-from membership.forms import parse_amount_cents
+from membership.formatting import decimal_amount, format_money
+from membership.forms import amount_example, amount_field_value, amount_message, parse_amount
 from membership.models import (
     Article,
     ArticleStatus,
@@ -94,15 +95,23 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _amount_list(raw: str) -> list[int]:
+def _amount_list(raw: str, currency: str) -> list[int]:
     amounts = []
     for part in raw.replace(";", ",").split(","):
         if part.strip():
-            amounts.append(parse_amount_cents(part))
+            amounts.append(parse_amount(part, currency))
     return amounts
 
 
-class VariantForm(FlaskForm):  # type: ignore[misc]
+class CurrencyForm(FlaskForm):  # type: ignore[misc]
+    """A form whose amounts are typed in whole units of one currency."""
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+
+class VariantForm(CurrencyForm):
     name = StringField(
         "Name (for reports)", validators=[DataRequired("Give the variant a name."), Length(max=100)]
     )
@@ -112,9 +121,9 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField(
         "Appeal text", validators=[DataRequired("Write the appeal."), Length(max=2000)]
     )
-    amounts_once = StringField("One-off amounts, in dollars", validators=[Length(max=200)])
-    amounts_monthly = StringField("Monthly amounts, in dollars", validators=[Length(max=200)])
-    amounts_annual = StringField("Annual amounts, in dollars", validators=[Length(max=200)])
+    amounts_once = StringField("One-off amounts", validators=[Length(max=200)])
+    amounts_monthly = StringField("Monthly amounts", validators=[Length(max=200)])
+    amounts_annual = StringField("Annual amounts", validators=[Length(max=200)])
     default_frequency = SelectField(
         "Frequency shown first",
         choices=[SelectChoice(f.value, f.value.capitalize()) for f in Frequency],
@@ -136,11 +145,11 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
     def of_variant(cls, variant: BannerVariant | None, currency: str) -> VariantForm:
         """The form filled from a saved variant (or the defaults of a new one)."""
         if variant is None:
-            return cls(data={"weight": 1, "active": False}, formdata=None)
+            return cls(data={"weight": 1, "active": False}, formdata=None, currency=currency)
 
         def listed(frequency: Frequency) -> str:
             amounts = variant.amounts_for(frequency)
-            return ", ".join(decimal_amount(c, currency).removesuffix(".00") for c in amounts)
+            return ", ".join(amount_field_value(c, currency) for c in amounts)
 
         data = {
             "name": variant.name,
@@ -153,7 +162,7 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
             "weight": variant.weight,
             "active": variant.active,
         }
-        return cls(data=data, formdata=None)
+        return cls(data=data, formdata=None, currency=currency)
 
     def change(self) -> VariantChange:
         """What a valid form asks to save."""
@@ -176,18 +185,20 @@ class VariantForm(FlaskForm):  # type: ignore[misc]
             ("annual", self.amounts_annual),
         ):
             try:
-                values = _amount_list(field.data or "")
+                values = _amount_list(field.data or "", self.currency)
             except ValueError:
                 field.errors = [
                     *field.errors,
-                    "List amounts in dollars separated by commas, like 1, 5, 10.",
+                    f"List amounts separated by commas, each {amount_example(self.currency)}.",
                 ]
                 ok = False
                 continue
-            if any(v <= 0 or v > 100_000_00 for v in values) or len(values) > 6:
+            largest = 100_000 * currency_or_default(self.currency).per_unit
+            if any(v <= 0 or v > largest for v in values) or len(values) > 6:
                 field.errors = [
                     *field.errors,
-                    "Up to six amounts, each above $0 and at most $100,000.",
+                    "Up to six amounts, each above 0 and at most "
+                    f"{format_money(largest, self.currency)}.",
                 ]
                 ok = False
                 continue
@@ -265,9 +276,9 @@ class ArticleForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose draft or published.")
 
 
-class RefundForm(FlaskForm):  # type: ignore[misc]
+class RefundForm(CurrencyForm):
     amount = StringField(
-        "Amount to refund, in dollars",
+        "Amount to refund",
         validators=[DataRequired("Give the amount to refund."), Length(max=20)],
     )
     reason = SelectField(
@@ -291,7 +302,7 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
     def offering(cls, available_cents: int, currency: str) -> RefundForm:
         """A new confirmation page: all that is left offered, and a nonce of its own."""
         data = {"amount": decimal_amount(available_cents, currency), "nonce": secrets.token_hex(16)}
-        return cls(data=data, formdata=None)
+        return cls(data=data, formdata=None, currency=currency)
 
     def validate_nonce(self, field: HiddenField) -> None:
         if not re.fullmatch(r"[0-9a-f]{32}", field.data or ""):
@@ -299,11 +310,11 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
 
     def validate_amount(self, field: StringField) -> None:
         try:
-            self.amount_cents = parse_amount_cents(field.data or "")
+            self.amount_cents = parse_amount(field.data or "", self.currency)
         except ValueError:
-            raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
+            raise ValidationError(amount_message(self.currency)) from None
         if self.amount_cents <= 0:
-            raise ValidationError("Refund more than $0.")
+            raise ValidationError("Refund more than 0.")
 
 
 class StaffAddForm(FlaskForm):  # type: ignore[misc]
@@ -318,7 +329,7 @@ class StaffAddForm(FlaskForm):  # type: ignore[misc]
     )
 
     def validate_email(self, field: StringField) -> None:
-        if not EMAIL_RE.match((field.data or "").strip()):
+        if not is_mailable(field.data or ""):
             raise ValidationError("Enter an email address like name@example.com.")
 
 

@@ -12,8 +12,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
-from membership.addresses import CONTROL_RE, EMAIL_RE
-from membership.forms import AmountLimits, parse_amount_cents
+from membership.addresses import CONTROL_RE, is_mailable
+from membership.forms import AmountLimits, amount_message
 
 
 class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
@@ -29,7 +29,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
     # Rendered as radio buttons of the preset amounts plus "other"; any whole number of cents in
     # range is accepted, since a banner may have offered an amount the form does not list.
     amount_choice = StringField("Amount", validators=[Length(max=20)])
-    other_amount = StringField("Other amount, in dollars", validators=[Length(max=20)])
+    other_amount = StringField("Other amount", validators=[Length(max=20)])
     cover_fee = BooleanField("Cover the card processing fee")
     email = StringField(
         "Email for your receipt",
@@ -45,7 +45,7 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
             raise ValidationError("Choose once, monthly or every year.")
 
     def validate_email(self, field: StringField) -> None:
-        if field.data and not EMAIL_RE.match(field.data.strip()):
+        if field.data and not is_mailable(field.data):
             raise ValidationError(
                 "Enter an email address like name@example.com, or leave it empty."
             )
@@ -54,15 +54,12 @@ class SupportForm(AmountLimits, FlaskForm):  # type: ignore[misc]
         choice = (field.data or "").strip()
         if choice in ("", "other") and not (self.other_amount.data or "").strip():
             raise ValidationError("Choose an amount, or enter your own.")
-        try:
-            if choice in ("", "other"):
-                cents = parse_amount_cents(self.other_amount.data or "")
-            elif choice.isdigit() and len(choice) <= 9:
-                cents = int(choice)
-            else:
-                raise ValueError(choice)
-        except ValueError:
-            raise ValidationError("Enter an amount in dollars, like 5 or 12.50.") from None
+        if choice in ("", "other"):
+            cents = self.parse_amount(self.other_amount.data or "")
+        elif choice.isascii() and choice.isdigit() and len(choice) <= 9:
+            cents = int(choice)
+        else:
+            raise ValidationError(amount_message(self.currency))
         self.accept_amount(cents)
 
     def validate_website(self, field: StringField) -> None:

@@ -42,7 +42,7 @@ from membership.models.newsletter import (
     SubscriberStatus,
 )
 from membership.models.staff import StaffMember, StaffRole
-from membership.models.supporter import Supporter
+from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
     "ApiToken",
@@ -73,6 +73,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterCustomer",
     "Article",
     "ArticleStatus",
     "BannerStat",

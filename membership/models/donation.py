@@ -103,6 +103,8 @@ class Subscription(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_subscription_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # The subscription's own customer: its card is changed on this customer's billing portal.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
     supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporter.id"), index=True)
     intent_id: Mapped[int | None] = mapped_column(
         ForeignKey("donation_intent.id", ondelete="SET NULL")
@@ -181,6 +183,7 @@ class Donation(Base):
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
     supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporter.id"))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"), index=True)
     intent_id: Mapped[int | None] = mapped_column(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, true
+from sqlalchemy import ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.models.base import Base, LoginMixin, utcnow
@@ -18,6 +18,7 @@ class Supporter(LoginMixin, Base):
     # constraint is case-insensitive on every database. Null once the person asked to be erased.
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # The first Stripe customer seen for them; every one is in `supporter_customer`.
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -37,3 +38,16 @@ class Supporter(LoginMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Supporter {self.id}>"
+
+
+class SupporterCustomer(Base):
+    """Every Stripe customer seen for a supporter. Checkout makes a new customer for each session
+    unless one is passed, so one person can have several: erasure blanks them all, and a
+    customer's events find their supporter through this table."""
+
+    __tablename__ = "supporter_customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supporter_id: Mapped[int] = mapped_column(ForeignKey("supporter.id"), index=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -57,6 +57,8 @@ class CheckoutRequest:
     metadata: Mapping[str, str]
     interval: str | None = None  # "month" or "year" for subscriptions
     customer_email: str | None = None
+    # A signed-in supporter's customer: Checkout then makes no new one (and takes no email).
+    customer_id: str | None = None
     client_reference_id: str | None = None
 
 
@@ -167,7 +169,9 @@ class StripeGateway:
         }
         if request.client_reference_id:
             params["client_reference_id"] = request.client_reference_id
-        if request.customer_email:
+        if request.customer_id:
+            params["customer"] = request.customer_id
+        elif request.customer_email:
             params["customer_email"] = request.customer_email
         if request.mode == "subscription":
             price_data["recurring"] = {"interval": request.interval or "month"}
@@ -175,7 +179,8 @@ class StripeGateway:
         else:
             params["submit_type"] = "donate"
             params["payment_intent_data"] = {"metadata": dict(request.metadata)}
-            params["customer_creation"] = "always"
+            if not request.customer_id:
+                params["customer_creation"] = "always"
         return self._call(
             "checkout session",
             CheckoutSession.parse,
@@ -305,13 +310,19 @@ class StripeGateway:
             subscription_id,
         )
 
-    def create_billing_portal_session(self, customer_id: str, *, return_url: str) -> PortalSession:
-        """Stripe's hosted page where the supporter changes their card."""
+    def create_billing_portal_session(
+        self, customer_id: str, *, return_url: str, flow: str | None = None
+    ) -> PortalSession:
+        """Stripe's hosted page where the supporter changes their card; with `flow` (such as
+        "payment_method_update") the portal opens straight on that task."""
+        params: Obj = {"customer": customer_id, "return_url": return_url}
+        if flow is not None:
+            params["flow_data"] = {"type": flow}
         return self._call(
             "billing portal session",
             PortalSession.parse,
             self._api().v1.billing_portal.sessions.create,
-            params={"customer": customer_id, "return_url": return_url},
+            params=params,
         )
 
     def customer_ids_for_email(self, email: str) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.config import Config
+from membership.currencies import currency_or_default
 from membership.frequency import FREQUENCY_OF, INTERVAL_OF, FrequencyWords, frequency_words
 from membership.models import (
     Article,
@@ -21,11 +22,12 @@ from membership.models import (
     Frequency,
     IntentStatus,
     Subscription,
+    Supporter,
 )
 from membership.payments.gateway import CheckoutRequest, StripeGateway
 from membership.services.banner import control_variant, count_banner_event, variant_exists
 from membership.services.errors import ServiceError, payment_provider_calls
-from membership.services.supporters import normalize_email
+from membership.services.supporters import checkout_customer, normalize_email
 
 
 class DonationError(ServiceError):
@@ -35,16 +37,19 @@ class DonationError(ServiceError):
 # Choosing a gift
 
 
-def processing_fee(amount_cents: int, percent: float, fixed_cents: int) -> int:
+def processing_fee(
+    amount_cents: int, percent: float, fixed_cents: int, currency: str = "usd"
+) -> int:
     """What to add so that, after the processor takes `percent` + `fixed` of the total, the whole
-    gift arrives: total = ceil((gift + fixed) / (1 - percent/100)); fee = total - gift."""
+    gift arrives: total = ceil((gift + fixed) / (1 - percent/100)), rounded up to an amount the
+    currency can be charged in (whole krónur for ISK); fee = total - gift."""
     if percent <= 0 and fixed_cents <= 0:
         return 0
     rate = Decimal(str(percent)) / Decimal(100)
     total = (Decimal(amount_cents + fixed_cents) / (Decimal(1) - rate)).to_integral_value(
         rounding=ROUND_CEILING
     )
-    return int(total) - amount_cents
+    return currency_or_default(currency).round_up(int(total)) - amount_cents
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,9 @@ def support_options(
             presets = sorted({*presets, chosen_cents})
         total = GiftTotal(
             chosen_cents,
-            processing_fee(chosen_cents, config.fee_percent, config.fee_fixed_cents),
+            processing_fee(
+                chosen_cents, config.fee_percent, config.fee_fixed_cents, config.currency
+            ),
         )
     return SupportOptions(frequency, frequency_words(frequency), presets, total)
 
@@ -130,7 +137,9 @@ def create_intent(session: Session, choice: DonationChoice, config: Config) -> D
     if not config.min_amount_cents <= choice.amount_cents <= config.max_amount_cents:
         raise DonationError("That amount is outside what we can accept.")
     fee = (
-        processing_fee(choice.amount_cents, config.fee_percent, config.fee_fixed_cents)
+        processing_fee(
+            choice.amount_cents, config.fee_percent, config.fee_fixed_cents, config.currency
+        )
         if choice.cover_fee
         else 0
     )
@@ -189,8 +198,10 @@ def start_checkout(
     config: Config,
     *,
     source_slug: str | None,
+    supporter: Supporter | None = None,
 ) -> str:
-    """Create the Stripe Checkout Session for an intent; the URL to send the reader to.
+    """Create the Stripe Checkout Session for an intent; the URL to send the reader to. A
+    signed-in supporter's own customer is passed, so Checkout does not make another.
 
     Raises `PaymentUnavailable` when Stripe fails; the caller rolls back, so nothing stays.
     """
@@ -218,6 +229,7 @@ def start_checkout(
                 cancel_url=f"{base}/support/cancelled",
                 metadata=metadata,
                 customer_email=intent.email,
+                customer_id=checkout_customer(session, supporter),
                 client_reference_id=str(intent.id),
             )
         )

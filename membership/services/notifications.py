@@ -11,9 +11,9 @@ from membership.config import Config
 from membership.emails.alerts import dispute_alert_email
 from membership.emails.receipts import payment_failed_email, receipt_email
 from membership.frequency import frequency_of
-from membership.models import Donation, Subscription, Supporter
+from membership.models import Donation, EmailStatus, Subscription, Supporter
 from membership.payments.objects import Dispute
-from membership.services.outbox import queue_email
+from membership.services.outbox import queue_email_or_record_failure
 
 
 def queue_receipt(
@@ -29,12 +29,12 @@ def queue_receipt(
         session.get(Subscription, donation.subscription_id) if donation.subscription_id else None
     )
     frequency = frequency_of(donation.kind, subscription.interval if subscription else None)
-    queued = queue_email(
+    queued = queue_email_or_record_failure(
         session,
         receipt_email(config, donation, to=supporter.email, frequency=frequency),
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
-    return queued is not None
+    return queued is not None and queued.status is EmailStatus.QUEUED
 
 
 def queue_payment_failed(
@@ -49,7 +49,7 @@ def queue_payment_failed(
     config: Config,
 ) -> None:
     """One email per failed attempt of an invoice."""
-    queue_email(
+    queue_email_or_record_failure(
         session,
         payment_failed_email(
             config, subscription, to=to, fix_url=fix_url, next_attempt=next_attempt
@@ -62,6 +62,6 @@ def queue_dispute_alert(
     session: Session, donation: Donation, dispute: Dispute, config: Config
 ) -> None:
     """One alert to staff per dispute, however many of its events arrive."""
-    queue_email(
+    queue_email_or_record_failure(
         session, dispute_alert_email(config, donation, dispute), dedupe_key=f"dispute:{dispute.id}"
     )

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from membership.addresses import CONTROL_RE
 from membership.emails.render import ComposedEmail
 from membership.emails.sender import (
+    InvalidEmailError,
     MailConnection,
     MailDeliveryError,
     OutgoingEmail,
@@ -66,6 +68,30 @@ def queue_email(
     check_email_fields(email.to, email.subject, email.headers)
     values = _row(email, dedupe_key, now or utcnow())
     return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
+
+
+def queue_email_or_record_failure(
+    session: Session,
+    email: ComposedEmail,
+    *,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage | None:
+    """`queue_email` for money handlers: a mail that can never be sent (an address our mailer
+    refuses) must not undo the payment that caused it, or Stripe's retries would fail for ever.
+    It is recorded as failed, with the reason, for staff to see; None when `dedupe_key` was
+    already used."""
+    try:
+        return queue_email(session, email, dedupe_key=dedupe_key, now=now)
+    except InvalidEmailError as error:
+        logger.warning("%s email not queued: %s", email.kind, error)
+        values = _row(email, dedupe_key, now or utcnow())
+        values.update(
+            to_address=CONTROL_RE.sub("", email.to.strip())[:320],
+            status=EmailStatus.FAILED,
+            last_error=f"not queued: {error}"[:MAX_ERROR_LENGTH],
+        )
+        return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
 
 
 def enqueue_email(

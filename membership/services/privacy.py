@@ -26,11 +26,13 @@ from membership.models import (
     Subscription,
     SubscriptionStatus,
     Supporter,
+    SupporterCustomer,
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
 from membership.services.errors import payment_provider_calls
 from membership.services.integrations import events as webhook_events
+from membership.services.supporters import customer_ids
 
 Row = dict[str, Any]
 Exporter = Callable[[Session, Supporter], dict[str, list[Row]]]
@@ -86,9 +88,25 @@ def _events_about(session: Session, supporter: Supporter) -> list[StripeEvent]:
     The database narrows by the quoted JSON string (so "ann@x.org" does not match
     "joann@x.org"); each candidate is then checked value by value.
     """
-    return _events_mentioning(
-        session, {n.lower() for n in (supporter.email, supporter.stripe_customer_id) if n}
-    )
+    names = [supporter.email, *_customers_of(session, supporter)]
+    return _events_mentioning(session, {n.lower() for n in names if n})
+
+
+def _customers_of(session: Session, supporter: Supporter) -> list[str]:
+    """Every Stripe customer we have seen for this person: recorded for the supporter, or on
+    their donations and subscriptions (Checkout makes one per session)."""
+    on_rows = session.scalars(
+        select(Donation.stripe_customer_id)
+        .where(Donation.supporter_id == supporter.id, Donation.stripe_customer_id.is_not(None))
+        .union(
+            select(Subscription.stripe_customer_id).where(
+                Subscription.supporter_id == supporter.id,
+                Subscription.stripe_customer_id.is_not(None),
+            )
+        )
+    ).all()
+    seen = sorted(c for c in on_rows if c)
+    return list(dict.fromkeys([*customer_ids(session, supporter), *seen]))
 
 
 def _events_mentioning(session: Session, needles: set[str]) -> list[StripeEvent]:
@@ -137,24 +155,20 @@ def _emails_to(session: Session, address: str | None) -> list[EmailMessage]:
     )
 
 
+def _owned_rows(
+    session: Session, model: type[Donation | Subscription | SupporterCustomer], supporter: Supporter
+) -> list[Row]:
+    """The rows of a table that point at this supporter, oldest first."""
+    query = select(model).where(model.supporter_id == supporter.id).order_by(model.id)
+    return [row_dict(row) for row in session.scalars(query)]
+
+
 def export_personal_data(session: Session, supporter: Supporter, *, now: datetime) -> Row:
     """Every row we hold about this supporter, by table, and nobody else's."""
     tables: dict[str, list[Row]] = {
         "supporter": [dict(row_dict(supporter), has_password=supporter.password_hash is not None)],
-        "donation": [
-            row_dict(d)
-            for d in session.scalars(
-                select(Donation).where(Donation.supporter_id == supporter.id).order_by(Donation.id)
-            )
-        ],
-        "subscription": [
-            row_dict(s)
-            for s in session.scalars(
-                select(Subscription)
-                .where(Subscription.supporter_id == supporter.id)
-                .order_by(Subscription.id)
-            )
-        ],
+        "donation": _owned_rows(session, Donation, supporter),
+        "subscription": _owned_rows(session, Subscription, supporter),
         "donation_intent": [row_dict(i) for i in _intents_of(session, supporter)],
         "email_message": [row_dict(m) for m in _emails_to(session, supporter.email)],
         "sign_in_token": [
@@ -171,6 +185,7 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
             )
         ],
         "stripe_event": [row_dict(e) for e in _events_about(session, supporter)],
+        "supporter_customer": _owned_rows(session, SupporterCustomer, supporter),
     }
     for extension in _EXTENSIONS:
         for name, rows in extension.exporter(session, supporter).items():
@@ -249,10 +264,12 @@ def delete_account(
         remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
         if remote.status != "canceled":
             gateway.cancel_subscription_now(subscription.stripe_subscription_id)
-    customers = {supporter.stripe_customer_id} if supporter.stripe_customer_id else set()
+    # Every customer we recorded: Stripe's email filter is case-sensitive, so a look-up by our
+    # lower-cased address misses a customer whose address was typed "Ann@Example.org".
+    customers = dict.fromkeys(_customers_of(session, supporter))
     if address:
-        customers.update(gateway.customer_ids_for_email(address))
-    for customer in sorted(customers):
+        customers.update(dict.fromkeys(gateway.customer_ids_for_email(address)))
+    for customer in customers:
         gateway.blank_customer(customer)
 
     events = _events_about(session, supporter)

@@ -252,11 +252,18 @@ def change_gift(
     """New amount and/or interval from the next payment on (proration off)."""
     _refuse_unless_allowed(subscription, GiftAction.CHANGE)
     if not config.min_amount_cents <= gift_cents <= config.max_amount_cents:
-        raise GiftChangeRefused(
-            f"Choose an amount between {format_money(config.min_amount_cents, config.currency)} "
-            f"and {format_money(config.max_amount_cents, config.currency)}."
+        lowest, highest = (
+            format_money(cents, subscription.currency, locale=config.locale)
+            for cents in (config.min_amount_cents, config.max_amount_cents)
         )
-    fee = processing_fee(gift_cents, config.fee_percent, config.fee_fixed_cents) if cover_fee else 0
+        raise GiftChangeRefused(f"Choose an amount between {lowest} and {highest}.")
+    fee = (
+        processing_fee(
+            gift_cents, config.fee_percent, config.fee_fixed_cents, subscription.currency
+        )
+        if cover_fee
+        else 0
+    )
     total = gift_cents + fee
     if (total, fee, interval) == (
         subscription.amount_cents,
@@ -323,16 +330,20 @@ def keep_gift(gateway: StripeGateway, subscription: Subscription) -> PendingChan
 
 
 @payment_provider_calls()
-def card_update_url(
-    gateway: StripeGateway, supporter: Supporter, subscription: Subscription, *, return_url: str
-) -> str:
-    """Stripe's billing portal for this gift's customer: the card is changed there, never here."""
-    customer = supporter.stripe_customer_id
+def card_update_url(gateway: StripeGateway, subscription: Subscription, *, return_url: str) -> str:
+    """Stripe's billing portal of this gift's own customer, opened on its card-update flow.
+
+    Not the supporter's first customer: Checkout makes a customer per session, so a supporter
+    who gave twice has two, and only the subscription's own holds its card. A row recorded
+    before we kept customers asks Stripe for the subscription's customer."""
+    customer = subscription.stripe_customer_id
     if customer is None:
         customer = gateway.retrieve_subscription(subscription.stripe_subscription_id).customer_id
     if not customer:
         raise GiftChangeRefused("We couldn't open the card page for this gift. Please write to us.")
-    url = gateway.create_billing_portal_session(customer, return_url=return_url).url
+    url = gateway.create_billing_portal_session(
+        customer, return_url=return_url, flow="payment_method_update"
+    ).url
     if url is None:
         raise GiftChangeRefused("We couldn't open the card page for this gift. Please try again.")
     return url

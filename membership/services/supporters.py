@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from membership.models import Supporter
+from membership.models import Supporter, SupporterCustomer
 from membership.services.sql import insert_or_ignore
 
 
@@ -30,14 +30,21 @@ def find_or_create_supporter(
     keys = []
     if stripe_customer_id:
         keys.append(Supporter.stripe_customer_id == stripe_customer_id)
+        keys.append(Supporter.id.in_(_holder_of(stripe_customer_id)))
     if address:
         keys.append(Supporter.email == address)
     if not keys:
         return None
     # One look-up by either key; the customer's own record wins over an address match.
-    found = session.scalars(select(Supporter).where(or_(*keys))).all()
+    found = session.scalars(select(Supporter).where(or_(*keys)).order_by(Supporter.id)).all()
+    holder = session.scalar(_holder_of(stripe_customer_id)) if stripe_customer_id else None
     supporter = next(
-        (s for s in found if stripe_customer_id and s.stripe_customer_id == stripe_customer_id),
+        (
+            s
+            for s in found
+            if stripe_customer_id is not None
+            and (s.id == holder or s.stripe_customer_id == stripe_customer_id)
+        ),
         found[0] if found else None,
     )
     if supporter is None and address:
@@ -59,6 +66,8 @@ def find_or_create_supporter(
         and not any(s.stripe_customer_id == stripe_customer_id for s in found)
     ):
         supporter.stripe_customer_id = stripe_customer_id
+    if stripe_customer_id and holder is None:
+        record_customer(session, supporter, stripe_customer_id)
     changed = bool(name and not supporter.name)
     if changed:
         supporter.name = name[:200]
@@ -69,3 +78,39 @@ def find_or_create_supporter(
 
         events.supporter_event(session, "supporter.updated", supporter)
     return supporter
+
+
+def _holder_of(stripe_customer_id: str) -> Select[int]:
+    return select(SupporterCustomer.supporter_id).where(
+        SupporterCustomer.stripe_customer_id == stripe_customer_id
+    )
+
+
+def record_customer(session: Session, supporter: Supporter, stripe_customer_id: str) -> None:
+    """Remember a Stripe customer of this supporter (once; the first holder keeps it)."""
+    insert_or_ignore(
+        session,
+        SupporterCustomer,
+        {"supporter_id": supporter.id, "stripe_customer_id": stripe_customer_id},
+        ["stripe_customer_id"],
+    )
+
+
+def customer_ids(session: Session, supporter: Supporter) -> list[str]:
+    """Every Stripe customer seen for this supporter, oldest first."""
+    recorded = session.scalars(
+        select(SupporterCustomer.stripe_customer_id)
+        .where(SupporterCustomer.supporter_id == supporter.id)
+        .order_by(SupporterCustomer.id)
+    ).all()
+    first = [supporter.stripe_customer_id] if supporter.stripe_customer_id else []
+    return list(dict.fromkeys([*first, *recorded]))
+
+
+def checkout_customer(session: Session, supporter: Supporter | None) -> str | None:
+    """The customer to give Checkout for a signed-in supporter (their newest), so a new gift
+    does not make yet another customer; None for a reader we do not know."""
+    if supporter is None or supporter.erased_at is not None:
+        return None
+    known = customer_ids(session, supporter)
+    return known[-1] if known else None

@@ -104,7 +104,7 @@ def test_sign_in_by_emailed_link_then_change_pause_resume_and_cancel(
 
     # Change the amount: Stripe first, the page waits for the webhook.
     page.get_by_role("link", name=re.compile("Manage this gift")).click()
-    page.get_by_label("Amount, in dollars").fill("8")
+    page.get_by_label("Amount, in US dollars").fill("8")
     page.get_by_role("button", name="Change my gift").click()
     page.locator("main .lead").get_by_text("$8 a month").wait_for(timeout=15000)
 

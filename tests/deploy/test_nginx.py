@@ -25,14 +25,18 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
-def behind_nginx(app_factory: Callable[..., Flask], tmp_path: Path) -> Iterator[Nginx]:
+def behind_nginx(
+    app_factory: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Nginx]:
+    """nginx in front of the app; PROXY_HOPS=1 unless the test asks otherwise (indirect)."""
+    hops = getattr(request, "param", 1)
     app_port = free_port()
     folder = tmp_path / "nginx"
     folder.mkdir()
     probe = app_factory()
     nginx = Nginx(folder, upstream=f"127.0.0.1:{app_port}", static_folder=str(probe.static_folder))
     # One Checkout Session a minute per reader, so a shared bucket would show at the second.
-    app = app_factory(proxy_hops=1, base_url=nginx.origin, support_rate_limit="1/minute")
+    app = app_factory(proxy_hops=hops, base_url=nginx.origin, support_rate_limit="1/minute")
     with app.app_context():
         make_variant()
         make_article(slug="harbour", body="The harbour reopened.")
@@ -63,6 +67,16 @@ def test_each_reader_has_their_own_limit_and_a_forged_address_buys_nothing(
     forged = _start_checkout(readers[0], headers={"X-Forwarded-For": "203.0.113.77"})
     assert forged == 429
     assert len(db.session.scalars(select(DonationIntent)).all()) == 4
+
+
+@pytest.mark.parametrize("behind_nginx", [0], indirect=True)
+def test_without_proxy_hops_every_reader_shares_the_proxy_s_bucket(
+    behind_nginx: Nginx, app_context: None
+) -> None:
+    # The defect PROXY_HOPS fixes: the limiter keys on nginx's address, so the second reader
+    # to press "Donate" in a minute is refused.
+    readers = [Reader(behind_nginx, f"127.0.0.{n}") for n in range(2, 4)]
+    assert [_start_checkout(reader) for reader in readers] == [303, 429]
 
 
 def test_the_app_sees_the_reader_and_https(

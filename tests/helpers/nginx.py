@@ -147,7 +147,7 @@ class Reader:
             self.nginx.https_port,
             context=context,
             source_address=(self.source_ip, 0),
-            timeout=20,
+            timeout=60,
         )
         sent = dict(headers or {})
         if self.cookies:

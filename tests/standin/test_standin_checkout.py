@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
 import stripe
 
 from stripe_standin import StandinServer
@@ -62,7 +63,8 @@ def test_one_off_paid_through_hosted_page(
     assert client.v1.events.retrieve(completed["id"]).pending_webhooks == 0  # delivered
 
     session = client.v1.checkout.sessions.retrieve(session.id)
-    assert session.customer and str(session.customer).startswith("cus_")
+    # customer_creation defaults to if_required in payment mode: a guest payment, no customer.
+    assert session.customer is None and session.customer_creation == "if_required"
     pi = client.v1.payment_intents.retrieve(str(session.payment_intent))
     assert pi.status == "succeeded" and pi.metadata["intent_id"] == "12"
     charge = client.v1.charges.retrieve(str(pi.latest_charge))
@@ -222,3 +224,56 @@ def test_yearly_period(subscribed: Any) -> None:
     start = dt.datetime.fromtimestamp(item["current_period_start"], dt.UTC)
     end = dt.datetime.fromtimestamp(item["current_period_end"], dt.UTC)
     assert end.year == start.year + 1 and end.month == start.month
+
+
+def _paid_session(
+    payment_session: Any, http: Any, client: stripe.StripeClient, email: str, **extra: Any
+) -> Any:
+    session = payment_session(500, **extra)
+    status, _headers, _page = http.request(
+        "POST", f"/checkout/{session.id}/pay", form={"card": "success", "email": email}
+    )
+    assert status == 303
+    return client.v1.checkout.sessions.retrieve(session.id)
+
+
+def test_every_session_makes_its_own_customer_unless_one_is_passed(
+    payment_session: Any, http: Any, client: stripe.StripeClient
+) -> None:
+    """As in Stripe: Checkout never finds a customer by email. Two gifts from one address make
+    two customers; passing `customer` reuses it."""
+    first = _paid_session(payment_session, http, client, "", customer_creation="always")
+    second = _paid_session(payment_session, http, client, "", customer_creation="always")
+    assert first.customer and second.customer and first.customer != second.customer
+    again = _paid_session(
+        payment_session, http, client, "", customer=first.customer, customer_email=None
+    )
+    assert again.customer == first.customer
+    listed = client.v1.customers.list(params={"email": "reader@example.org"})
+    assert {c.id for c in listed.data} == {first.customer, second.customer}
+
+
+def test_the_customer_email_filter_is_case_sensitive(client: stripe.StripeClient) -> None:
+    typed = client.v1.customers.create(params={"email": "Reader@Example.org"})
+    assert [c.id for c in client.v1.customers.list(params={"email": "Reader@Example.org"})] == [
+        typed.id
+    ]
+    assert client.v1.customers.list(params={"email": "reader@example.org"}).data == []
+
+
+def test_the_portal_opens_on_the_card_update_flow(
+    client: stripe.StripeClient, payment_session: Any, http: Any
+) -> None:
+    paid = _paid_session(payment_session, http, client, "", customer_creation="always")
+    portal = client.v1.billing_portal.sessions.create(
+        params={
+            "customer": str(paid.customer),
+            "return_url": "http://app.test/account",
+            "flow_data": {"type": "payment_method_update"},
+        }
+    )
+    assert portal.flow is not None and portal.flow.type == "payment_method_update"
+    with pytest.raises(stripe.InvalidRequestError, match="flow_data"):
+        client.v1.billing_portal.sessions.create(
+            params={"customer": str(paid.customer), "flow_data": {"type": "nonsense"}}
+        )

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from membership.config import Config
-from membership.forms import parse_amount_cents
-from membership.forms.account import amount_field_value
+from membership.currencies import currency
+from membership.forms import amount_field_value, parse_amount
 from membership.models import BillingInterval, Subscription, SubscriptionStatus
 from membership.payments.gateway import StripeGateway
 from membership.services import recurring_gifts
@@ -126,14 +126,29 @@ def test_a_cancelled_gift_settles_whatever_was_pending() -> None:
     assert gift.pending is None and keep == {}
 
 
-@given(cents=st.integers(min_value=0, max_value=10**9))
-def test_the_amount_field_reads_back_as_the_same_amount(cents: int) -> None:
-    assert parse_amount_cents(amount_field_value(cents)) == cents
+@given(
+    code=st.sampled_from(["usd", "eur", "jpy", "isk", "bhd"]),
+    steps=st.integers(min_value=0, max_value=10**9),
+)
+def test_the_amount_field_reads_back_as_the_same_amount(code: str, steps: int) -> None:
+    cents = steps * currency(code).step
+    assert parse_amount(amount_field_value(cents, code), code) == cents
 
 
-@pytest.mark.parametrize(("cents", "shown"), [(500, "5"), (1250, "12.50"), (1205, "12.05")])
-def test_the_amount_field_spells_whole_amounts_without_cents(cents: int, shown: str) -> None:
-    assert amount_field_value(cents) == shown
+@pytest.mark.parametrize(
+    ("cents", "code", "shown"),
+    [
+        (500, "usd", "5"),
+        (1250, "usd", "12.50"),
+        (1205, "eur", "12.05"),
+        (1000, "jpy", "1000"),
+        (100000, "isk", "1000"),
+    ],
+)
+def test_the_amount_field_spells_whole_amounts_without_cents(
+    cents: int, code: str, shown: str
+) -> None:
+    assert amount_field_value(cents, code) == shown
 
 
 def test_the_sign_in_email_is_composed_without_flask() -> None:

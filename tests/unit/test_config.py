@@ -63,12 +63,28 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     assert first.debug
 
 
+# ISK is counted in hundredths that must be 00: 150 would be 1.50 ISK.
+def test_an_isk_amount_with_hundredths_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match="DEFAULT_AMOUNTS must be amounts Stripe can charge in ISK"
+    ):
+        Config.from_env({**PRODUCTION, "CURRENCY": "isk", "DEFAULT_AMOUNTS": "150,500"}, tmp_path)
+
+
+def test_currency_is_read_in_any_case(tmp_path: Path) -> None:
+    config = Config.from_env({**PRODUCTION, "CURRENCY": "JPY", "LOCALE": "ja_JP"}, tmp_path)
+    assert (config.currency, config.locale) == ("jpy", "ja_JP")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("APP_ENV", "staging", "APP_ENV must be one of"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
         ("CURRENCY", "dollars", "CURRENCY"),
+        # Three letters, but no currency Stripe charges in: refused at start, not at checkout.
+        ("CURRENCY", "xyz", "CURRENCY 'xyz' is not a currency Stripe charges in"),
+        ("LOCALE", "xx_YY", "LOCALE 'xx_YY' is not a known locale"),
         ("RATELIMIT_ENABLED", "perhaps", "RATELIMIT_ENABLED must be true or false"),
         ("MAX_AMOUNT_CENTS", "lots", "MAX_AMOUNT_CENTS must be a whole number"),
         ("DEFAULT_AMOUNTS", "1,x", "DEFAULT_AMOUNTS"),

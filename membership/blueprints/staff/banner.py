@@ -61,7 +61,7 @@ def edit_variant(variant_id: int | None = None) -> ResponseReturnValue:
     variant = None if variant_id is None else db.get_or_404(BannerVariant, variant_id)
     if request.method == "GET":
         return _variant_page(VariantForm.of_variant(variant, app_config().currency), variant)
-    form = VariantForm()
+    form = VariantForm(currency=app_config().currency)
     if not form.validate():
         return _variant_page(form, variant, 400)
     try:

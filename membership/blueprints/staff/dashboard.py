@@ -30,5 +30,5 @@ def index() -> ResponseReturnValue:
         sees_money=True,
         board=board,
         trend=trend,
-        trend_chart=charts.mrr_trend_chart(trend, config.currency),
+        trend_chart=charts.mrr_trend_chart(trend, config.currency, config.locale),
     )

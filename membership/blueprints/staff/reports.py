@@ -37,7 +37,7 @@ def index() -> ResponseReturnValue:
         "staff/reports.html",
         form=form,
         result=result,
-        charts=charts.report_charts(result, config.currency),
+        charts=charts.report_charts(result, config.currency, config.locale),
         tables=REPORT_TABLES,
         query=form.query(),
     )

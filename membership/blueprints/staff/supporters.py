@@ -66,13 +66,13 @@ def show(supporter_id: int) -> ResponseReturnValue:
 def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
     donation = _donation_or_404(supporter_id, donation_id)
     available = refundable_cents(donation)
-    currency = app_config().currency
+    currency = donation.currency
     if request.method == "GET":
         form = RefundForm.offering(available, currency)
         return render_template(
             "staff/refund.html", form=form, donation=donation, available=available
         )
-    form = RefundForm()
+    form = RefundForm(currency=currency)
     status = 400
     if form.validate():
         try:
@@ -94,7 +94,7 @@ def refund(supporter_id: int, donation_id: int) -> ResponseReturnValue:
             status = 502
         else:
             notice = (
-                f"Refund of {format_money(form.amount_cents, currency)} sent to Stripe. It shows "
+                f"Refund of {format_money(form.amount_cents, currency, locale=app_config().locale)} sent to Stripe. It shows "
                 "here once Stripe confirms it (usually within a minute)."
             )
             return commit_and_redirect(

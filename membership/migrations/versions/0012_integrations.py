@@ -1,7 +1,7 @@
 """integrations: API tokens, webhook endpoints and deliveries, updated_at for the API
 
 Revision ID: 0012_integrations
-Revises: 0009_jobs
+Revises: 0007_customers_currency
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_integrations'
-down_revision = '0009_jobs'
+down_revision = '0007_customers_currency'
 branch_labels = None
 depends_on = None
 

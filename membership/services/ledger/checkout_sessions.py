@@ -54,12 +54,17 @@ def record_checkout_completed(
                 gift=checkout.gift,
                 total=checkout.amount_total,
                 supporter=supporter,
+                customer_id=checkout.customer_id,
                 currency=checkout.currency or config.currency,
                 paid=checkout.payment_status == "paid",
                 now=now,
             )
-        elif supporter is not None and subscription.supporter_id is None:
-            subscription.supporter_id = supporter.id
+        else:
+            if supporter is not None and subscription.supporter_id is None:
+                subscription.supporter_id = supporter.id
+            subscription.stripe_customer_id = (
+                checkout.customer_id or subscription.stripe_customer_id
+            )
     complete_intent(intent, now)
     session.flush()
     return None
@@ -86,6 +91,7 @@ def _record_one_off(
             "kind": DonationKind.ONE_OFF,
             "stripe_payment_intent_id": checkout.payment_intent_id,
             "stripe_checkout_session_id": checkout.id,
+            "stripe_customer_id": checkout.customer_id,
             "supporter_id": supporter.id if supporter else None,
             "intent_id": intent.id if intent else None,
             "source_article_id": intent.source_article_id if intent else None,

@@ -61,6 +61,7 @@ def record_invoice_paid(
             gift=invoice.subscription_gift,
             total=total,
             supporter=supporter,
+            customer_id=invoice.customer_id,
             currency=invoice.currency or config.currency,
             paid=True,
             now=event_created,
@@ -78,6 +79,8 @@ def record_invoice_paid(
         raise EventNotReady(f"subscription {stripe_sub_id} of invoice {invoice.id} unknown")
     if supporter is not None and subscription.supporter_id is None:
         subscription.supporter_id = supporter.id
+    if subscription.stripe_customer_id is None:
+        subscription.stripe_customer_id = invoice.customer_id
     payment_intent = invoice.payment_intent_id
     if payment_intent is None:
         payment_intent = gateway.retrieve_invoice(invoice.id).payment_intent_id
@@ -94,6 +97,7 @@ def record_invoice_paid(
             "kind": DonationKind.RECURRING,
             "stripe_invoice_id": invoice.id,
             "stripe_payment_intent_id": payment_intent,
+            "stripe_customer_id": invoice.customer_id or subscription.stripe_customer_id,
             "supporter_id": subscription.supporter_id,
             "subscription_id": subscription.id,
             "intent_id": subscription.intent_id,

@@ -45,6 +45,7 @@ def create_subscription_from_intent(
     gift: GiftMetadata,
     total: int | None,
     supporter: Supporter | None,
+    customer_id: str | None,
     currency: str,
     paid: bool,
     now: datetime,
@@ -59,6 +60,7 @@ def create_subscription_from_intent(
         Subscription,
         {
             "stripe_subscription_id": stripe_id,
+            "stripe_customer_id": customer_id,
             "supporter_id": supporter.id if supporter else None,
             "intent_id": intent.id,
             "amount_cents": amount,
@@ -114,6 +116,7 @@ def _insert_from_snapshot(
         Subscription,
         {
             "stripe_subscription_id": snapshot.id,
+            "stripe_customer_id": snapshot.customer_id,
             "supporter_id": supporter.id if supporter else None,
             "intent_id": intent.id if intent else None,
             "amount_cents": snapshot.amount_cents,
@@ -176,6 +179,8 @@ def apply_subscription(
     row.ended_at = snapshot.ended_at
     row.paused_until = snapshot.paused_until
     row.started_at = snapshot.start_date or row.started_at
+    # A subscription's customer never changes in Stripe; older rows learn it here.
+    row.stripe_customer_id = snapshot.customer_id or row.stripe_customer_id
     if row.supporter_id is None:
         supporter = find_or_create_supporter(
             session, email=None, stripe_customer_id=snapshot.customer_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from membership.addresses import EMAIL_RE
+from membership.addresses import is_mailable
 from membership.models import StaffMember, StaffRole
 from membership.services.errors import ServiceError
 from membership.services.staff import audit
@@ -23,7 +23,7 @@ def create_or_update_staff(
     session: Session, *, email: str, role: str, name: str = ""
 ) -> StaffMember:
     address = normalize_email(email)
-    if not EMAIL_RE.match(address) or len(address) > 320:
+    if not is_mailable(address):
         raise StaffError(f"{email!r} is not an email address.")
     try:
         staff_role = StaffRole(role)

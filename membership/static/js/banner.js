@@ -9,11 +9,6 @@ function hiddenUntil() {
   return match ? Number(match[1]) : 0;
 }
 
-function money(cents) {
-  const dollars = cents / 100;
-  return Number.isInteger(dollars) ? `$${dollars}` : `$${dollars.toFixed(2)}`;
-}
-
 function supportHref(base, params) {
   const url = new URL(base, window.location.origin);
   for (const [key, value] of Object.entries(params)) {
@@ -28,12 +23,13 @@ function renderAmounts(banner, variant, frequency) {
   const base = banner.dataset.supportUrl;
   const source = banner.dataset.article;
   list.replaceChildren();
-  for (const cents of variant.amounts[frequency] || []) {
+  const labels = (variant.amount_labels || {})[frequency] || [];
+  for (const [index, cents] of (variant.amounts[frequency] || []).entries()) {
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.className = "button";
     link.href = supportHref(base, { amount: cents, frequency, source, variant: variant.id });
-    link.textContent = money(cents) + SUFFIX[frequency];
+    link.textContent = (labels[index] ?? String(cents)) + SUFFIX[frequency];
     item.append(link);
     list.append(item);
   }

@@ -1,46 +1,61 @@
 // Shows the exact total (gift plus the optional card fee) as the reader fills in the form.
-// The server computes the same figure; this only saves the reader a guess.
+// The server computes the same figure; this only saves the reader a guess. Amounts are Stripe's
+// integers (data-per-unit of them make one unit of data-currency), shown in data-locale.
 const form = document.querySelector("[data-support-form]");
 
-function parseCents(text) {
-  const match = /^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$/.exec(text.trim());
+function parseAmount(text, perUnit, digits) {
+  const match = /^\D{0,4}?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,3}))?$/.exec(text.trim());
   if (!match) return null;
+  const fraction = match[2] || "";
+  if (fraction.length > digits) return null;
   const whole = Number(match[1].replaceAll(",", ""));
-  const fraction = Number((match[2] || "").padEnd(2, "0"));
-  return whole * 100 + fraction;
+  const scaled = digits ? Number(fraction.padEnd(digits, "0")) * (perUnit / 10 ** digits) : 0;
+  return whole * perUnit + scaled;
 }
 
-function fee(cents, percent, fixed) {
+function fee(amount, percent, fixed, step) {
   if (percent <= 0 && fixed <= 0) return 0;
   // Integer arithmetic in basis points, rounded up like the server's Decimal code.
   const rateBp = Math.round(percent * 100);
-  const total = Math.ceil(((cents + fixed) * 10000) / (10000 - rateBp));
-  return total - cents;
+  let total = Math.ceil(((amount + fixed) * 10000) / (10000 - rateBp));
+  total = Math.ceil(total / step) * step;
+  return total - amount;
 }
 
-function money(cents) {
-  const whole = Math.floor(cents / 100);
-  const rest = cents % 100;
-  return `$${whole.toLocaleString("en-US")}.${String(rest).padStart(2, "0")}`;
+function formatter() {
+  const { currency, locale, perUnit, digits } = form.dataset;
+  const money = new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency,
+    minimumFractionDigits: 0,
+    maximumFractionDigits: Number(digits),
+  });
+  return (amount) => money.format(amount / Number(perUnit));
 }
 
 function update() {
   const output = form.querySelector("[data-support-total]");
+  const perUnit = Number(form.dataset.perUnit);
+  const digits = Number(form.dataset.digits);
+  const step = Number(form.dataset.step);
+  const money = formatter();
   const choice = form.querySelector("input[name=amount_choice]:checked");
-  let cents = null;
-  if (choice && choice.value !== "other") cents = Number(choice.value);
-  else cents = parseCents(form.querySelector("#other_amount").value);
+  let amount = null;
+  if (choice && choice.value !== "other") amount = Number(choice.value);
+  else amount = parseAmount(form.querySelector("#other_amount").value, perUnit, digits);
   const frequency = form.querySelector("input[name=frequency]:checked")?.value || "once";
-  if (!cents) {
+  if (!amount) {
     output.textContent = "";
     return;
   }
   const covered = form.querySelector("#cover_fee").checked;
-  const extra = covered ? fee(cents, Number(form.dataset.feePercent), Number(form.dataset.feeFixed)) : 0;
+  const extra = covered
+    ? fee(amount, Number(form.dataset.feePercent), Number(form.dataset.feeFixed), step)
+    : 0;
   const every = { once: "", monthly: " every month", annual: " every year" }[frequency];
   output.textContent = covered
-    ? `Total: ${money(cents + extra)}${every} (your ${money(cents)} gift plus ${money(extra)} card fee)`
-    : `Total: ${money(cents)}${every}`;
+    ? `Total: ${money(amount + extra)}${every} (your ${money(amount)} gift plus ${money(extra)} card fee)`
+    : `Total: ${money(amount)}${every}`;
 }
 
 if (form) {

@@ -38,6 +38,7 @@ from membership.models import (
     StripeEvent,
     Subscription,
     Supporter,
+    SupporterCustomer,
     utcnow,
 )
 from membership.payments.events import Event
@@ -264,6 +265,7 @@ def _forget_money() -> None:
         MrrSpan,
         Subscription,
         StripeEvent,
+        SupporterCustomer,
         Supporter,
     ):
         db.session.execute(delete(model))

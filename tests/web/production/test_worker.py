@@ -3,8 +3,11 @@ after a backoff, a lost webhook healed by the hourly Stripe sync, the database w
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -13,14 +16,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from helpers.factories import make_email
 from helpers.payments import give, pay, session_id_from
 from helpers.smtp_capture import SmtpCapture
-from membership.emails.sender import sender_from_config
+from membership.emails.sender import OutgoingEmail, SmtpSender, sender_from_config
 from membership.extensions import db, payments
 from membership.models import Donation, EmailMessage, EmailStatus, JobLease
 from membership.services import job_leases
 from membership.worker import registry
-from membership.worker.loop import Worker
+from membership.worker.loop import Worker, stop_on_signals
 from membership.worker.registry import Job, JobContext, periodic_job, registered_jobs
 from stripe_standin import StandinServer
 
@@ -220,3 +224,44 @@ def test_the_worker_waits_out_a_database_that_is_down(
         worker = _worker(down, smtp, Clock(START), [])
         worker.run(CountingStop(), poll=0.01)
     assert waits == [1.0, 2.0, 4.0, 8.0]
+
+
+class _SigtermAfterFirst:
+    """The real SMTP sender, plus a SIGTERM to this process once the first message is sent."""
+
+    def __init__(self, inner: SmtpSender) -> None:
+        self.inner = inner
+
+    @contextmanager
+    def connect(self) -> Iterator[object]:
+        with self.inner.connect() as connection:
+
+            class Connection:
+                sent = 0
+
+                def send(self, email: OutgoingEmail) -> None:
+                    connection.send(email)
+                    Connection.sent += 1
+                    if Connection.sent == 1:
+                        os.kill(os.getpid(), signal.SIGTERM)
+
+            yield Connection()
+
+
+def test_sigterm_lets_the_current_batch_finish(
+    app: Flask, app_context: None, smtp: SmtpCapture
+) -> None:
+    for n in range(3):
+        make_email(n, now=None)
+    config = app.config["MEMBERSHIP"].with_overrides(mail_url=smtp.url)
+    sender = _SigtermAfterFirst(SmtpSender.from_url(smtp.url, mail_from=config.mail_from))
+    worker = Worker(db.session, config, payments.gateway, sender, jobs=[])  # type: ignore[arg-type]
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        worker.run(stop, poll=0.01)
+    # The signal came after the first message; the other two of the batch were still sent.
+    assert stop.is_set()
+    assert sorted(m["Subject"] for m in smtp.messages) == [f"Message {n}" for n in range(3)]
+    db.session.expire_all()
+    statuses = db.session.scalars(select(EmailMessage.status)).all()
+    assert statuses == [EmailStatus.SENT] * 3

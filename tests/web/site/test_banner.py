@@ -36,6 +36,8 @@ def test_api_picks_a_variant_counts_an_impression_and_sticks(client: FlaskClient
     assert body["show"] is True
     assert body["variant"]["headline"] == "Variant A"
     assert body["variant"]["amounts"]["once"] == [100, 500, 1000]
+    # The script shows the server's labels, in the configured currency and locale.
+    assert body["variant"]["amount_labels"]["once"] == ["$1", "$5", "$10"]
     assert totals() == (1, 0)
     cookie = client.get_cookie("obs_variant")
     assert cookie is not None and cookie.value == str(body["variant"]["id"])

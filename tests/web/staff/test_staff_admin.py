@@ -289,7 +289,7 @@ def test_editor_changes_a_banner_variant(app: Flask) -> None:
         "to": {"monthly": [300, 500], "once": [200, 750, 2000]},
     }
     for bad, message in (
-        ({"amounts_once": "1, two"}, "List amounts in dollars"),
+        ({"amounts_once": "1, two"}, "List amounts separated by commas"),
         ({"amounts_once": "", "amounts_monthly": ""}, "Give at least one set"),
         ({"weight": "-1"}, "from 0 to 1000"),
         ({"headline": ""}, "Write a headline"),

@@ -535,7 +535,7 @@ def test_zero_decimal_currency_is_exported_in_whole_units(app_factory: Any, book
         )
         page = client.get("/staff/reports?start=2026-01-01&end=2026-03-31&group=month")
     assert rows[-1][2] == "24790"  # gross, in yen: no decimal point
-    assert 'data-total="gross">JPY 24,790<' in page.get_data(as_text=True)
+    assert 'data-total="gross">¥24,790<' in page.get_data(as_text=True)  # Babel, en_US
 
 
 @pytest.mark.parametrize(
