@@ -75,6 +75,11 @@ def test_money_is_shown_with_babel_in_the_locale(
     assert format_money(amount, code, locale=locale) == shown
 
 
+def test_huge_amounts_are_shown_not_refused() -> None:
+    # A hand-made link can ask the form for any amount; Babel must not fail on its precision.
+    assert format_money(10**40 + 75, "usd").endswith(",000.75")
+
+
 def test_receipts_show_the_decimals_the_currency_has() -> None:
     assert format_money(500, "usd", always_cents=True) == "$5.00"
     assert format_money(500, "jpy", always_cents=True) == "¥500"
