@@ -58,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from membership.blueprints import (
         account,
+        api,
         articles,
         banner_api,
         donate,
@@ -85,6 +86,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(api.bp)
 
     security.install_security_headers(app, config)
     _install_page_cache(app, config)

@@ -1,4 +1,5 @@
-"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle."""
+"""The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle (api-tokens
+and webhooks live in `cli_integrations`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from membership import cli_integrations as integration_commands
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db, payments
@@ -21,6 +23,7 @@ from membership.services import demo as demo_service
 from membership.services import outbox as outbox_service
 from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.errors import PaymentUnavailable
+from membership.services.integrations.delivery import deliver_due_webhooks_job
 from membership.services.newsletter import list_admin, list_import
 from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
@@ -203,8 +206,15 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
                     f"outbox: sent {report.sent}, will retry {report.retried}, "
                     f"failed {report.failed}"
                 )
+            # Outgoing webhooks share the outbox worker (and whatever runs it).
+            hooks = deliver_due_webhooks_job(db.session(), config, batch_size=batch)
+            if hooks.claimed:
+                click.echo(
+                    f"webhooks: delivered {hooks.delivered}, will retry {hooks.retried}, "
+                    f"failed {hooks.failed}"
+                )
             # A full batch means more may be due right away; a short one means the queue is drained.
-            if report.claimed < batch:
+            if report.claimed < batch and hooks.claimed < batch:
                 if once:
                     break
                 stop.wait(poll)
@@ -362,5 +372,7 @@ def register(app: Flask) -> None:
         accounts_cli,
         newsletter_cli,
         lifecycle_cli,
+        integration_commands.api_tokens_cli,
+        integration_commands.webhooks_cli,
     ):
         app.cli.add_command(group)

@@ -117,6 +117,10 @@ class Config:
     newsletter_ip_rate_limit: str = "10/minute;60/hour"
     newsletter_address_rate_limit: str = "3/hour;6/day"
     newsletter_send_batch: int = 1000
+    # Requests per API token (Flask-Limiter syntax).
+    api_rate_limit: str = "120/minute;5000/hour"
+    # Webhooks to private, loopback and link-local addresses: tests and the demo only.
+    webhooks_allow_private: bool = False
     # How many reverse proxies we trust in front of the app (nginx alone: 1). More than there
     # really are lets a client choose its own address with a forged X-Forwarded-For.
     proxy_hops: int = 0
@@ -188,6 +192,11 @@ class Config:
                         "Set it in the environment (see README.md, Configuration)."
                     )
             _check_secret_key(self.secret_key)
+            if self.webhooks_allow_private:
+                raise ConfigError(
+                    "WEBHOOKS_ALLOW_PRIVATE is for tests and the demo: production webhooks only "
+                    "go to public HTTPS addresses."
+                )
             if not self.ratelimit_storage_uri:
                 raise ConfigError(
                     "RATELIMIT_STORAGE_URI is not set: it is required when APP_ENV=production. "
@@ -227,6 +236,8 @@ class Config:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS must be at least 1")
         if not 1 <= self.newsletter_send_batch <= 10_000:
             raise ConfigError("NEWSLETTER_SEND_BATCH must be between 1 and 10000")
+        if not self.api_rate_limit.strip():
+            raise ConfigError("API_RATE_LIMIT is empty: give a limit like 120/minute;5000/hour")
         if self.outbox_lease_seconds < 30:
             raise ConfigError("OUTBOX_LEASE_SECONDS must be at least 30")
         if not 1 <= self.sign_in_link_minutes <= 60:

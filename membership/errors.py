@@ -29,7 +29,23 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/", "/healthz"))
 
 
+_API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
 def error_response(status: int, message: str) -> tuple[Response | str, int]:
+    if request.path.startswith("/api/v1/"):
+        code = _API_CODES.get(status, "error")
+        return jsonify(error={"code": code, "message": message}), status
     if _wants_json():
         return jsonify(error=message, status=status), status
     title = _TITLES.get(status, "Something went wrong")

@@ -30,6 +30,13 @@ from membership.models.donation import (
     SubscriptionStatus,
 )
 from membership.models.email import EmailMessage, EmailStatus, EmailSuppression
+from membership.models.integrations import (
+    ApiToken,
+    ApiTokenUse,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from membership.models.job import JobLease
 from membership.models.lifecycle import (
     FailedRenewal,
@@ -52,6 +59,11 @@ from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenUse",
+    "DeliveryStatus",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "JobLease",
     "AccountKind",
     "AccountSession",

@@ -131,6 +131,8 @@ class Subscription(Base):
         ForeignKey("banner_variant.id", ondelete="SET NULL")
     )
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When anything in the row last changed: the API's `updated_since` filter reads it.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     # `created` of the newest Stripe event applied: an older event never overwrites newer state.
     stripe_updated_at: Mapped[datetime | None]
 
@@ -200,6 +202,8 @@ class Donation(Base):
     receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     paid_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When anything in the row last changed (a refund, a dispute): the API's `updated_since`.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     @property
     def total_cents(self) -> int:

@@ -56,6 +56,8 @@ class Subscriber(Base):
     confirmation_sent_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When anything in the row last changed: the API's `updated_since` filter reads it.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.status.value}>"

@@ -22,6 +22,8 @@ class Supporter(LoginMixin, Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When anything in the row last changed: the API's `updated_since` filter reads it.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     erased_at: Mapped[datetime | None]
     # Optional: most supporters sign in by emailed link; argon2 hash for those who set one.
     password_hash: Mapped[str | None] = mapped_column(String(300))

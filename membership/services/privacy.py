@@ -34,6 +34,7 @@ from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
 from membership.services.account_sessions import revoke_all_sessions
 from membership.services.errors import payment_provider_calls
+from membership.services.integrations import events as webhook_events
 from membership.services.supporters import customer_ids
 
 Row = dict[str, Any]
@@ -287,6 +288,7 @@ def delete_account(
     for event in events:
         event.payload = scrub_payload(event.payload, address)
     if address:
+        webhook_events.forget_address_in_deliveries(session, address)
         session.execute(
             update(DonationIntent)
             .where(DonationIntent.email == address)
@@ -320,6 +322,7 @@ def delete_account(
     supporter.login_epoch = (supporter.login_epoch or 0) + 1
     revoke_all_sessions(session, supporter, now)
     session.flush()
+    webhook_events.supporter_event(session, "supporter.erased", supporter, now=now)
 
 
 def scrub_events_of_blanked_customer(session: Session, customer: Customer) -> None:

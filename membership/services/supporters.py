@@ -68,9 +68,15 @@ def find_or_create_supporter(
         supporter.stripe_customer_id = stripe_customer_id
     if stripe_customer_id and holder is None:
         record_customer(session, supporter, stripe_customer_id)
-    if name and not supporter.name:
+    changed = bool(name and not supporter.name)
+    if changed:
         supporter.name = name[:200]
     session.flush()
+    if changed and supporter in found:
+        # Imported here, not at the top: the events module imports the newsletter models' users.
+        from membership.services.integrations import events
+
+        events.supporter_event(session, "supporter.updated", supporter)
     return supporter
 
 

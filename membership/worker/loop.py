@@ -30,6 +30,7 @@ from membership.logs import new_request_id, request_id_scope
 from membership.models import utcnow
 from membership.payments.gateway import StripeGateway
 from membership.services import job_leases
+from membership.services.integrations.delivery import WebhookReport, deliver_due_webhooks_job
 from membership.services.outbox import DeliveryReport, deliver_due_job
 from membership.worker.registry import Job, JobContext, registered_jobs
 
@@ -49,7 +50,8 @@ class JobRun:
 class TickReport:
     jobs: tuple[JobRun, ...]
     outbox: DeliveryReport
-    outbox_full: bool  # a full batch: more mail may be due right away
+    outbox_full: bool  # a full batch: more mail (or webhooks) may be due right away
+    webhooks: WebhookReport = WebhookReport()
 
 
 class Worker:
@@ -74,7 +76,8 @@ class Worker:
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
     def tick(self) -> TickReport:
-        """Run every job whose period is due and unclaimed, then one outbox batch."""
+        """Run every job whose period is due and unclaimed, then one outbox batch of email and
+        one of webhooks."""
         runs = []
         for job in self.jobs:
             run = self.run_job_if_due(job)
@@ -97,7 +100,19 @@ class Worker:
                 report.failed,
                 extra={"job": "outbox", "sent": report.sent, "failed": report.failed},
             )
-        return TickReport(tuple(runs), report, report.claimed >= self.batch_size)
+        hooks = deliver_due_webhooks_job(
+            self.session(), self.config, batch_size=self.batch_size, now=self.clock()
+        )
+        if hooks.claimed:
+            log.info(
+                "webhooks: delivered %s, will retry %s, failed %s",
+                hooks.delivered,
+                hooks.retried,
+                hooks.failed,
+                extra={"job": "webhooks", "sent": hooks.delivered, "failed": hooks.failed},
+            )
+        full = report.claimed >= self.batch_size or hooks.claimed >= self.batch_size
+        return TickReport(tuple(runs), report, full, hooks)
 
     def run_job_if_due(self, job: Job) -> JobRun | None:
         session = self.session()

@@ -16,6 +16,7 @@ from membership.blueprints.staff import (
     campaigns,
     dashboard,
     gate,
+    integrations,
     layout,
     lifecycle,
     newsletter,
@@ -40,5 +41,6 @@ for family in (
     lifecycle,
     audit,
     accounts,
+    integrations,
 ):
     bp.register_blueprint(family.bp)

@@ -24,6 +24,7 @@ from membership.models import (
 )
 from membership.payments.objects import Dispute, Refund
 from membership.services import notifications
+from membership.services.integrations import events
 from membership.services.ledger import EventNotReady
 from membership.services.sql import insert_or_ignore
 
@@ -147,9 +148,12 @@ def apply_refunds(
             notifications.queue_refund_confirmation(session, donation, row, config)
             row.confirmed_at = now
     counted = sum(row.amount_cents for row in rows.values() if row.counted)
+    refunded_now = min(counted, donation.total_cents) > donation.refunded_cents
     donation.refunded_cents = min(counted, donation.total_cents)
     _settle(donation)
     session.flush()
+    if refunded_now:
+        events.donation_event(session, "donation.refunded", donation)
     return donation
 
 
@@ -176,10 +180,13 @@ def apply_dispute(session: Session, dispute: Dispute, *, config: Config, now: da
     if not same or _stage(dispute.status) >= _stage(donation.dispute_status):
         donation.dispute_id = dispute.id
         donation.dispute_status = dispute.status or "needs_response"
-    if donation.disputed_at is None:
+    newly_opened = donation.disputed_at is None
+    if newly_opened:
         donation.disputed_at = dispute.created or now
     if not dispute.closed:
         notifications.queue_dispute_alert(session, donation, dispute, config)
     _settle(donation)
     session.flush()
+    if newly_opened:
+        events.donation_event(session, "donation.disputed", donation)
     return donation

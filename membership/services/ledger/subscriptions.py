@@ -20,6 +20,7 @@ from membership.models import (
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import GiftMetadata, SubscriptionSnapshot
+from membership.services.integrations import events
 from membership.services.ledger.donations import intent_for, split_payment
 from membership.services.mrr import record_mrr
 from membership.services.sql import insert_or_ignore
@@ -54,7 +55,7 @@ def create_subscription_from_intent(
         return None
     amount = total or intent.total_cents
     _gift, fee = split_payment(amount, gift, intent)
-    insert_or_ignore(
+    created = insert_or_ignore(
         session,
         Subscription,
         {
@@ -77,6 +78,8 @@ def create_subscription_from_intent(
     row = subscription_row(session, stripe_id)
     if row is not None:
         record_mrr(session, row, now)
+        if created is not None:
+            events.subscription_event(session, "subscription.created", row)
     return row
 
 
@@ -108,7 +111,7 @@ def _insert_from_snapshot(
         stripe_customer_id=snapshot.customer_id,
     )
     _gift, fee = split_payment(snapshot.amount_cents, snapshot.gift, intent)
-    insert_or_ignore(
+    created = insert_or_ignore(
         session,
         Subscription,
         {
@@ -128,7 +131,10 @@ def _insert_from_snapshot(
         },
         ["stripe_subscription_id"],
     )
-    return subscription_row(session, snapshot.id)
+    row = subscription_row(session, snapshot.id)
+    if row is not None and created is not None:
+        events.subscription_event(session, "subscription.created", row)
+    return row
 
 
 def apply_subscription(
@@ -153,6 +159,7 @@ def apply_subscription(
         return row  # an older snapshot: newer state is already applied
     if row.status is SubscriptionStatus.CANCELED and snapshot.status != "canceled":
         return row  # cancellation is final; a stale "active" never revives it
+    before = _webhook_state(row)
     if snapshot.status is not None:
         try:
             row.status = SubscriptionStatus(snapshot.status)
@@ -182,4 +189,25 @@ def apply_subscription(
     row.stripe_updated_at = event_created
     session.flush()
     record_mrr(session, row, event_created)
+    if _webhook_state(row) != before:
+        canceled = row.status is SubscriptionStatus.CANCELED
+        events.subscription_event(
+            session, "subscription.canceled" if canceled else "subscription.updated", row
+        )
     return row
+
+
+def _webhook_state(row: Subscription) -> tuple[object, ...]:
+    """What a CRM sees of a subscription: a change here is a `subscription.updated` event."""
+    return (
+        row.status,
+        row.amount_cents,
+        row.fee_cents,
+        row.interval,
+        row.current_period_end,
+        row.cancel_at_period_end,
+        row.canceled_at,
+        row.ended_at,
+        row.paused_until,
+        row.supporter_id,
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.models import ConsentEvent, ConsentKind, Subscriber, SubscriberStatus
+from membership.services.integrations import events
 
 # The exact words a reader agrees to, by version. A version is never edited once used: change the
 # wording by adding a version and pointing CURRENT_WORDING at it. Forms send the version they
@@ -97,6 +98,7 @@ def confirm(
         basis=basis,
     )
     session.flush()
+    events.subscriber_event(session, "subscriber.confirmed", subscriber, now=now)
     return True
 
 

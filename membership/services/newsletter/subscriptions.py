@@ -20,6 +20,7 @@ from membership.models import (
     Supporter,
     utcnow,
 )
+from membership.services.integrations import events
 from membership.services.newsletter.consent import (
     CURRENT_WORDING,
     confirm,
@@ -208,6 +209,7 @@ def unsubscribe(
         .execution_options(synchronize_session=False)
     )
     session.flush()
+    events.subscriber_event(session, "subscriber.unsubscribed", subscriber, now=when)
     return True
 
 

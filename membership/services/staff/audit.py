@@ -38,6 +38,12 @@ ACTIONS = {
     "staff.deactivated": "deactivated a staff account",
     "lifecycle.changed": "changed a lifecycle email",
     "staff.reactivated": "reactivated a staff account",
+    "api_token.created": "created an API token",
+    "api_token.revoked": "revoked an API token",
+    "webhook.added": "added a webhook endpoint",
+    "webhook.removed": "removed a webhook endpoint",
+    "webhook.enabled": "re-enabled a webhook endpoint",
+    "webhook.resent": "resent a webhook delivery",
 }
 
 

@@ -26,9 +26,12 @@ from membership.models import (
     Subscriber,
     SubscriberStatus,
     Supporter,
+    WebhookDelivery,
+    WebhookEndpoint,
     utcnow,
 )
 from membership.services.campaigns import CampaignChange, save_campaign
+from membership.services.integrations.api_tokens import create_token
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -57,7 +60,20 @@ def records(app: Flask) -> dict[str, int]:
     issue = NewsletterIssue(subject="This week", body_markdown="Hello.", body_html="<p>Hello.</p>")
     db.session.add_all([subscriber, issue])
     db.session.commit()
+    token = create_token(db.session(), name="walked", scopes=["donations:read"], expires_at=None,
+                         created_by="test", now=utcnow()).token  # fmt: skip
+    endpoint = WebhookEndpoint(url="https://crm.example/hook", events=["donation.created"],
+                               secret="whsec_" + "A" * 32)  # fmt: skip
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id="msg_walked",
+                               event_type="donation.created", payload={})  # fmt: skip
+    db.session.add(delivery)
+    db.session.commit()
     return {
+        "token_id": token.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
         "subscriber_id": subscriber.id,
         "issue_id": issue.id,
         "article_id": make_article(slug="walked").id,
