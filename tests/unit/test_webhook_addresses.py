@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_loopback_is_allowed_only_when_asked_for() -> None:
 def test_production_refuses_to_allow_private_webhooks(tmp_path: Path) -> None:
     environ = {
         "APP_ENV": "production",
-        "SECRET_KEY": "x" * 40,
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "STRIPE_SECRET_KEY": "sk_test_x",
         "STRIPE_WEBHOOK_SECRET": "whsec_x",
         "RATELIMIT_STORAGE_URI": "memory://",
