@@ -33,7 +33,9 @@ from membership.models import (
     DonationRefund,
     DonationStatus,
     EmailMessage,
+    FailedRenewal,
     IntentStatus,
+    LifecycleMessage,
     MrrSpan,
     StripeEvent,
     Subscription,
@@ -291,6 +293,8 @@ def _forget_money() -> None:
     """Back to the moment before Stripe said anything: only the reader's intent remains."""
     for model in (
         EmailMessage,
+        LifecycleMessage,
+        FailedRenewal,
         DonationRefund,
         Donation,
         MrrSpan,
