@@ -120,6 +120,7 @@ class StripeGateway:
     def paged(
         self, what: str, parse: Callable[[object], T], lister: Any, params: Obj
     ) -> Iterator[T]:
+        """`_paged` for the `payments` modules beside this one (account setup, sync listings)."""
         return self._paged(what, parse, lister, params)
 
     def _api(self) -> stripe.StripeClient:
@@ -395,7 +396,7 @@ class StripeGateway:
             params={"email": "", "name": "", "phone": "", "description": "", "address": ""},
         )
 
-    # Listing, for `stripe sync`: paced below Stripe's test-mode limit of 25 requests a second.
+    # Listing, page by page: paced below Stripe's test-mode limit of 25 requests a second.
 
     def _paged(
         self, what: str, parse: Callable[[object], T], lister: Any, params: Obj
@@ -412,35 +413,6 @@ class StripeGateway:
                 return
             starting_after = page.last_id
             time.sleep(0.05)
-
-    def list_events(self, created_since: int) -> Iterator[Event]:
-        return self._paged(
-            "events", Event.parse, self._api().v1.events.list, {"created": {"gte": created_since}}
-        )
-
-    def list_checkout_sessions(self, created_since: int) -> Iterator[CheckoutSession]:
-        return self._paged(
-            "checkout sessions",
-            CheckoutSession.parse,
-            self._api().v1.checkout.sessions.list,
-            {"created": {"gte": created_since}},
-        )
-
-    def list_invoices(self, created_since: int) -> Iterator[Invoice]:
-        return self._paged(
-            "invoices",
-            Invoice.parse,
-            self._api().v1.invoices.list,
-            {"created": {"gte": created_since}, "expand": ["data.payments"]},
-        )
-
-    def list_subscriptions(self, created_since: int) -> Iterator[SubscriptionSnapshot]:
-        return self._paged(
-            "subscriptions",
-            SubscriptionSnapshot.parse,
-            self._api().v1.subscriptions.list,
-            {"created": {"gte": created_since}, "status": "all"},
-        )
 
     # Webhooks
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from membership.config import Config
 from membership.models import Donation, StripeEvent, Subscription
+from membership.payments import sync_listings
 from membership.payments.gateway import StripeGateway
 from membership.services.errors import payment_provider_calls
 from membership.services.ledger import EventNotReady
@@ -61,7 +62,9 @@ def sync_from_stripe(
         # (one-second resolution) tells it. Events that share a second have no order, so an
         # event that was not ready (a refund before its gift) is tried again in another pass,
         # until a pass applies nothing new.
-        pending = sorted(gateway.list_events(created_since), key=lambda e: (e.created, e.id))
+        pending = sorted(
+            sync_listings.events(gateway, created_since), key=lambda e: (e.created, e.id)
+        )
         report.events_seen = len(pending)
         while pending:
             not_ready = []
@@ -106,7 +109,7 @@ def _reconcile(
     rollback: Callable[[], None],
 ) -> None:
     """Paid objects that never produced an event we stored."""
-    for checkout in gateway.list_checkout_sessions(created_since):
+    for checkout in sync_listings.checkout_sessions(gateway, created_since):
         if not checkout.paid_one_off:
             continue
         known = session.scalar(
@@ -125,7 +128,7 @@ def _reconcile(
             ):
                 report.donations_reconciled += 1
             commit()
-    for invoice in gateway.list_invoices(created_since):
+    for invoice in sync_listings.invoices(gateway, created_since):
         if invoice.status != "paid":
             continue
         known = session.scalar(select(Donation.id).where(Donation.stripe_invoice_id == invoice.id))
@@ -140,7 +143,7 @@ def _reconcile(
             except EventNotReady as error:
                 rollback()
                 report.errors.append(f"invoice {invoice.id}: {error}")
-    for subscription in gateway.list_subscriptions(created_since):
+    for subscription in sync_listings.subscriptions(gateway, created_since):
         row = session.scalar(
             select(Subscription).where(Subscription.stripe_subscription_id == subscription.id)
         )
