@@ -5,6 +5,7 @@ thread, and a real SMTP server. Chromium's fixtures live in `tests/browser/conft
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from helpers.clients import use_fresh_context_clients
 from helpers.config import WEBHOOK_SECRET, make_config
@@ -52,11 +54,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     )
     if is_postgres(url):
         url = worker_database(url)
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
     app = create_app(make_config(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         from flask_migrate import upgrade
@@ -67,21 +64,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def worker_database(url: str) -> str:
-    """Under pytest-xdist each worker gets its own PostgreSQL database, named after the one in
-    TEST_DATABASE_URL (`test` -> `test_gw0`), created when missing; SQLite files are per worker
-    already (each worker has its own temporary folder)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
+    """A new, empty PostgreSQL database for this test process, named after the one in
+    TEST_DATABASE_URL (`test` -> `test_gw0` under pytest-xdist, `test_main` without it).
+
+    It is dropped and made again with FORCE, so whatever an earlier run left connected to it (a
+    server killed halfway, an idle transaction) can neither block this run nor leak into it.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER") or "main"
     base = make_url(url)
     own = base.set(database=f"{base.database}_{worker}")
     maintenance = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with maintenance.connect() as connection:
-        exists = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{own.database}"'))
     maintenance.dispose()
     return own.render_as_string(hide_password=False)
 
@@ -89,11 +84,37 @@ def worker_database(url: str) -> str:
 def empty_all_tables() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        truncate_all(tables)
     else:
         for table in tables:
             db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
     db.session.commit()
+
+
+def truncate_all(tables: list[str]) -> None:
+    """TRUNCATE waits for every other transaction on those tables. A connection a test left open
+    (a server thread still answering, a transaction never closed) would make it wait for ever, so
+    it waits 30 s, then says who held the lock, ends those connections and empties the tables."""
+    statement = text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    try:
+        db.session.execute(text("SET LOCAL lock_timeout = '30s'"))
+        db.session.execute(statement)
+    except OperationalError:
+        db.session.rollback()
+        holders = db.session.execute(
+            text(
+                "SELECT pid, state, left(query, 200) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+        sys.stderr.write(f"\nTRUNCATE waited 30 s on these connections, ending them: {holders}\n")
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        db.session.execute(statement)
 
 
 @pytest.fixture(scope="session")
