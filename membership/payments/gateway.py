@@ -17,7 +17,6 @@ from membership.payments.events import Event
 from membership.payments.objects import (
     CardExpiry,
     CheckoutSession,
-    Customer,
     Invoice,
     Page,
     PaymentSummary,
@@ -267,43 +266,6 @@ class StripeGateway:
     # Supporters managing their recurring gift: every change goes to Stripe first; our rows
     # follow from the customer.subscription.* webhooks.
 
-    def change_subscription_price(
-        self,
-        subscription_id: str,
-        *,
-        item_id: str,
-        product_id: str,
-        amount_cents: int,
-        currency: str,
-        interval: str,
-        metadata: Mapping[str, str],
-    ) -> SubscriptionSnapshot:
-        """A new amount from the next payment: no proration, nothing charged now. (A new
-        interval goes through a schedule: `payments.schedules`.)
-
-        The metadata (gift_cents/fee_cents) changes in the same call, so every later invoice
-        splits into gift and covered fee correctly.
-        """
-        return self._update_subscription(
-            "subscription update",
-            subscription_id,
-            {
-                "items": [
-                    {
-                        "id": item_id,
-                        "price_data": {
-                            "currency": currency,
-                            "unit_amount": amount_cents,
-                            "product": product_id,
-                            "recurring": {"interval": interval},
-                        },
-                    }
-                ],
-                "proration_behavior": "none",
-                "metadata": dict(metadata),
-            },
-        )
-
     def pause_subscription(self, subscription_id: str, *, resumes_at: int) -> SubscriptionSnapshot:
         """Skip payments until `resumes_at` (a Unix time): invoices in between are voided."""
         return self._update_subscription(
@@ -361,15 +323,6 @@ class StripeGateway:
             params=params,
         )
 
-    def customer_ids_for_email(self, email: str) -> list[str]:
-        """Checkout makes a new customer for each one-off gift: all of them, by address."""
-        return [
-            customer.id
-            for customer in self._paged(
-                "customers", Customer.parse, self._api().v1.customers.list, {"email": email}
-            )
-        ]
-
     def card_expiry(self, subscription_id: str) -> CardExpiry:
         """When the card that pays a subscription expires (the card-expiring email)."""
         return self._call(
@@ -383,17 +336,6 @@ class StripeGateway:
                     "customer.invoice_settings.default_payment_method",
                 ]
             },
-        )
-
-    def blank_customer(self, customer_id: str) -> Customer:
-        """Erase the personal fields of a customer whose person asked to be deleted; the customer
-        object itself stays, since Stripe keeps the payments it made."""
-        return self._call(
-            "customer erase",
-            Customer.parse,
-            self._api().v1.customers.update,
-            customer_id,
-            params={"email": "", "name": "", "phone": "", "description": "", "address": ""},
         )
 
     # Listing, page by page: paced below Stripe's test-mode limit of 25 requests a second.

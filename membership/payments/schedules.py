@@ -16,6 +16,7 @@ from typing import Any
 
 from membership.payments.fields import Fields, StripeDataError
 from membership.payments.gateway import StripeGateway
+from membership.payments.objects import SubscriptionSnapshot
 
 
 @dataclass(frozen=True)
@@ -112,4 +113,41 @@ def change_at_renewal(
         schedules.update,
         schedule.id,
         params={"phases": phases, "end_behavior": "release", "proration_behavior": "none"},
+    )
+
+
+def change_price(
+    gateway: StripeGateway,
+    subscription_id: str,
+    *,
+    item_id: str,
+    product_id: str,
+    amount_cents: int,
+    currency: str,
+    interval: str,
+    metadata: Mapping[str, str],
+) -> SubscriptionSnapshot:
+    """A new amount (same interval) from the next payment: a plain subscription update with no
+    proration, nothing charged now. The metadata (gift_cents/fee_cents) changes in the same
+    call, so every later invoice splits into gift and covered fee correctly."""
+    return gateway.call(
+        "subscription update",
+        SubscriptionSnapshot.parse,
+        gateway.api().v1.subscriptions.update,
+        subscription_id,
+        params={
+            "items": [
+                {
+                    "id": item_id,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": amount_cents,
+                        "product": product_id,
+                        "recurring": {"interval": interval},
+                    },
+                }
+            ],
+            "proration_behavior": "none",
+            "metadata": dict(metadata),
+        },
     )

@@ -30,6 +30,7 @@ from membership.models import (
     Supporter,
     SupporterCustomer,
 )
+from membership.payments import customers as stripe_customers
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import Customer
 from membership.services.account_sessions import revoke_all_sessions
@@ -280,9 +281,9 @@ def delete_account(
     # lower-cased address misses a customer whose address was typed "Ann@Example.org".
     customers = dict.fromkeys(_customers_of(session, supporter))
     if address:
-        customers.update(dict.fromkeys(gateway.customer_ids_for_email(address)))
+        customers.update(dict.fromkeys(stripe_customers.customer_ids_for_email(gateway, address)))
     for customer in customers:
-        gateway.blank_customer(customer)
+        stripe_customers.blank_customer(gateway, customer)
 
     events = _events_about(session, supporter)
     for event in events:

@@ -300,7 +300,8 @@ def change_gift(
         # Our row changes when the phase starts, at the renewal: nothing to wait for now.
         return PendingChange(subscription.id, {})
     else:
-        gateway.change_subscription_price(
+        schedules.change_price(
+            gateway,
             subscription.stripe_subscription_id,
             item_id=remote.item_id,
             product_id=remote.product_id,
