@@ -29,7 +29,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from membership.addresses import is_mailable
 from membership.currencies import currency_or_default
 from membership.dates import first_of_month
 from membership.formatting import decimal_amount, format_money
@@ -40,8 +39,6 @@ from membership.models import (
     BannerVariant,
     Frequency,
     Placement,
-    StaffMember,
-    StaffRole,
 )
 from membership.services.articles import SLUG_RE, ArticleDraft
 from membership.services.reports.exports import EXPORTS
@@ -368,37 +365,3 @@ class RefundForm(CurrencyForm):
             raise ValidationError(amount_message(self.currency)) from None
         if self.amount_cents <= 0:
             raise ValidationError("Refund more than 0.")
-
-
-class StaffAddForm(FlaskForm):  # type: ignore[misc]
-    email = StringField(
-        "Email", validators=[DataRequired("Give their email address."), Length(max=254)]
-    )
-    name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField(
-        "Role",
-        choices=[SelectChoice(r.value, r.value.capitalize()) for r in StaffRole],
-        default="editor",
-    )
-
-    def validate_email(self, field: StringField) -> None:
-        if not is_mailable(field.data or ""):
-            raise ValidationError("Enter an email address like name@example.com.")
-
-
-class StaffChangeForm(FlaskForm):  # type: ignore[misc]
-    """One per staff member on the accounts page; the prefix tells their forms apart."""
-
-    role = SelectField(
-        "Role", choices=[SelectChoice(r.value, r.value.capitalize()) for r in StaffRole]
-    )
-    active = BooleanField("May sign in")
-
-    @staticmethod
-    def prefix_of(member_id: int) -> str:
-        return f"m{member_id}"
-
-    @classmethod
-    def of_member(cls, member: StaffMember) -> StaffChangeForm:
-        data = {"role": member.role.value, "active": member.active}
-        return cls(data=data, formdata=None, prefix=cls.prefix_of(member.id))

@@ -9,7 +9,7 @@ from membership.auth import staff_required
 from membership.blueprints.staff.gate import acting_member
 from membership.blueprints.staff.layout import ADMIN, commit_and_redirect
 from membership.extensions import db
-from membership.forms.staff import StaffAddForm, StaffChangeForm
+from membership.forms.staff_accounts import StaffAddForm, StaffChangeForm
 from membership.models import StaffMember
 from membership.services.staff.accounts import StaffError, add_staff, change_staff, list_staff
 
