@@ -6,7 +6,7 @@ from membership.config import Config
 from membership.emails.render import ComposedEmail, compose_email
 from membership.formatting import format_date, format_money
 from membership.models import Donation, WebhookEndpoint
-from membership.payments.objects import Dispute
+from membership.payments.disputes import Dispute
 
 
 def dispute_alert_email(config: Config, donation: Donation, dispute: Dispute) -> ComposedEmail:

@@ -14,7 +14,7 @@ from membership.emails.receipts import (
 )
 from membership.frequency import frequency_of
 from membership.models import Donation, DonationRefund, EmailStatus, Subscription, Supporter
-from membership.payments.objects import Dispute
+from membership.payments.disputes import Dispute
 from membership.services.outbox import queue_email_or_record_failure
 
 

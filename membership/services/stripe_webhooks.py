@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from membership.config import Config
 from membership.logs import current_request_id
 from membership.models import IntentStatus, StripeEvent
+from membership.payments.disputes import Dispute
 from membership.payments.events import Event
 from membership.payments.gateway import PaymentProviderError, StripeGateway, WebhookSignatureError
 from membership.payments.objects import (
     Charge,
     CheckoutSession,
     Customer,
-    Dispute,
     Invoice,
     Refund,
     StripeDataError,

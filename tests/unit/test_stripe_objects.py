@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from membership.payments.disputes import Dispute
 from membership.payments.events import Event
 from membership.payments.objects import (
     Charge,
     CheckoutSession,
     Customer,
-    Dispute,
     GiftMetadata,
     Invoice,
     StripeDataError,

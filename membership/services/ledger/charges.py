@@ -22,7 +22,8 @@ from membership.models import (
     DonationStatus,
     RefundStatus,
 )
-from membership.payments.objects import Dispute, Refund
+from membership.payments.disputes import Dispute
+from membership.payments.objects import Refund
 from membership.services import notifications
 from membership.services.integrations import events
 from membership.services.ledger import EventNotReady

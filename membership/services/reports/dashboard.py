@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from membership.dates import add_months, first_of_month
 from membership.models import Donation, Subscription, SubscriptionStatus
-from membership.payments.objects import CLOSED_DISPUTE_STATUSES
+from membership.payments.disputes import CLOSED_DISPUTE_STATUSES
 from membership.services.reports.money import (
     GiftStats,
     MoneyRow,

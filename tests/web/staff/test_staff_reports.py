@@ -320,7 +320,8 @@ def test_refunds_and_disputes_of_one_gift_count_what_moved(app: Flask) -> None:
     g3 700 paid 7 May; refund re_3 700 pending, then failed: nothing.
     Gross 3700; refunds 1500; disputes 1500; dispute fees 1500; net 3700 - 4500 = -800.
     """
-    from membership.payments.objects import Dispute, DisputeFunds, Refund
+    from membership.payments.disputes import Dispute, DisputeFunds
+    from membership.payments.objects import Refund
     from membership.services.ledger.charges import apply_dispute, apply_refunds
 
     config = app.config["MEMBERSHIP"]
