@@ -179,6 +179,13 @@ def _install_template_helpers(app: Flask, config: Config) -> None:
     app.jinja_env.filters["money"] = lambda cents, currency=None: format_money(
         cents, currency or config.currency, locale=config.locale
     )
+    # The support form's preset amounts for every frequency, labelled as the server labels them,
+    # so support.js shows the same text when it switches them.
+    app.jinja_env.filters["preset_labels"] = lambda by_frequency: {
+        str(cents): format_money(cents, config.currency, locale=config.locale)
+        for presets in by_frequency.values()
+        for cents in presets
+    }
     app.jinja_env.globals["currency_words"] = currency_words(config.currency, config.locale)
     app.jinja_env.globals["amount_example"] = amount_example(config.currency)
     app.jinja_env.filters["local_date"] = lambda when: format_date(when, config.zone)

@@ -14,9 +14,10 @@ from flask import Flask
 
 from helpers.browser import axe_violations
 from helpers.factories import make_article, make_variant
-from helpers.live_server import LiveServer
+from helpers.live_server import LiveServer, free_port
 from helpers.staff import make_staff, staff_session_cookie
 from membership.extensions import db
+from membership.formatting import format_money
 from membership.models import Frequency, StaffRole, utcnow
 from membership.services.campaigns import CampaignChange, save_campaign
 from stripe_standin import StandinServer
@@ -195,3 +196,34 @@ def test_the_experiment_reports_deciding_columns_fit_in_1280_pixels(
             verdict = page.locator("[data-verdict=article]").inner_text()
             assert "Run at least two variants" in verdict
     context.close()
+
+
+def test_switched_presets_keep_the_newsrooms_currency_and_locale(
+    browser: Any, app_factory: Any, server_port: int
+) -> None:
+    """A newsroom in euros with German formatting: the amounts support.js puts in when the reader
+    picks another frequency read exactly as the server writes them (not "$4")."""
+    euro_app = app_factory(currency="eur", locale="de_DE")
+    with euro_app.app_context():
+        make_variant(
+            "control",
+            headline="Leserinnen und Leser zahlen",
+            body="Ab 1 €.",
+            amounts={"once": [100, 500, 1000], "monthly": [400, 850, 1500]},
+        )
+        db.session.remove()
+    with LiveServer(euro_app, port=free_port()) as euro_site:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(euro_site.url + "/support")
+        once = page.locator("[data-amounts] label").all_inner_texts()
+        page.get_by_label("Monthly").check()
+        monthly = page.locator("[data-amounts] label").all_inner_texts()
+        page.get_by_label("Once").check()
+        again = page.locator("[data-amounts] label").all_inner_texts()
+        context.close()
+    with euro_app.app_context():
+        expected = [format_money(c, "eur", locale="de_DE") for c in (400, 850, 1500)]
+    assert [text.strip() for text in monthly[:3]] == expected
+    assert not any("$" in text for text in monthly + once)
+    assert again == once

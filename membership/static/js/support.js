@@ -60,9 +60,10 @@ function update() {
     : `Total: ${money(amount)}${every}`;
 }
 
+// The server's own labels (data-preset-labels), in the newsroom's currency and locale.
 function presetLabel(cents) {
-  const whole = cents % 100 === 0;
-  return `$${(cents / 100).toLocaleString("en-US", { minimumFractionDigits: whole ? 0 : 2 })}`;
+  const labels = JSON.parse(form.dataset.presetLabels || "{}");
+  return labels[String(cents)] ?? formatter()(cents);
 }
 
 function switchAmounts(frequency) {
