@@ -151,7 +151,9 @@ def _apply(
     try:
         change = action()
     except ServiceError as error:
+        db.session.rollback()
         return _refused(subscription, error, template=template)
+    db.session.commit()  # a change noted for the next payment (`services.next_change`)
     _remember_pending(change)
     return redirect(url_for("gifts.show", subscription_id=subscription.id), code=303)
 

@@ -135,6 +135,12 @@ class Subscription(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     # `created` of the newest Stripe event applied: an older event never overwrites newer state.
     stripe_updated_at: Mapped[datetime | None]
+    # A change the supporter asked for that starts with the next payment (the next phase of a
+    # Stripe subscription schedule): shown on their page until a snapshot shows it applied.
+    next_amount_cents: Mapped[int | None]
+    next_fee_cents: Mapped[int | None]
+    next_interval: Mapped[str | None] = mapped_column(String(20))
+    next_change_at: Mapped[datetime | None]
 
     @property
     def gift_cents(self) -> int:

@@ -31,6 +31,7 @@ from membership.models import (
 from membership.payments import schedules
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import StripeDataError
+from membership.services import next_change
 from membership.services.checkout import processing_fee
 from membership.services.errors import ServiceError, payment_provider_calls
 
@@ -107,6 +108,7 @@ class RecurringGift:
     words: FrequencyWords  # `per` is "a month", `label` is "Monthly", ...
     period: str  # the billing period as a noun: "month" or "year" ("the current month")
     pending: PendingState | None = None
+    scheduled: next_change.ScheduledChange | None = None  # starts with the next payment
 
     @property
     def updating(self) -> bool:
@@ -149,6 +151,7 @@ def recurring_gift(subscription: Subscription) -> RecurringGift:
         frequency=frequency,
         words=frequency_words(frequency),
         period=subscription.interval.value,
+        scheduled=next_change.scheduled_change(subscription),
     )
 
 
@@ -271,7 +274,7 @@ def change_gift(
         subscription.amount_cents,
         subscription.fee_cents,
         subscription.interval,
-    ):
+    ) and not next_change.pending(subscription):
         raise GiftChangeRefused("That is already your gift: nothing to change.")
     remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
     if remote.item_id is None or remote.product_id is None:
@@ -297,7 +300,12 @@ def change_gift(
             )
         except StripeDataError as error:
             raise GiftChangeRefused("We couldn't change this gift. Please write to us.") from error
-        # Our row changes when the phase starts, at the renewal: nothing to wait for now.
+        # Our row changes when the phase starts, at the renewal: nothing to wait for now, but
+        # the page says what is coming.
+        next_change.note(
+            subscription, amount_cents=total, fee_cents=fee, interval=interval, starts=period_end
+        )
+        session.flush()
         return PendingChange(subscription.id, {})
     else:
         schedules.change_price(

@@ -20,6 +20,7 @@ from membership.models import (
 )
 from membership.payments.gateway import StripeGateway
 from membership.payments.objects import GiftMetadata, SubscriptionSnapshot
+from membership.services import next_change
 from membership.services.integrations import events
 from membership.services.ledger.donations import intent_for, split_payment
 from membership.services.mrr import record_mrr
@@ -187,6 +188,7 @@ def apply_subscription(
         )
         row.supporter_id = supporter.id if supporter else None
     row.stripe_updated_at = event_created
+    next_change.forget_if_applied(row)
     session.flush()
     record_mrr(session, row, event_created)
     if _webhook_state(row) != before:

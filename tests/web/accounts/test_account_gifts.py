@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -21,6 +22,7 @@ from helpers.factories import make_donation, make_supporter
 from helpers.live_server import LiveServer
 from helpers.payments import admin, give, pay, session_id_from
 from membership.extensions import db
+from membership.formatting import format_date
 from membership.models import (
     Base,
     Donation,
@@ -146,15 +148,48 @@ def test_switching_to_annual_keeps_the_period_and_charges_nothing_now(
     assert remote["schedule"] is not None
     period_end = subscription.current_period_end
     assert period_end is not None
+    # The page says what is coming, and when; the account overview too.
+    coming = f"From your payment on {format_date(period_end, ZoneInfo('UTC'))}: $60 a year"
+    assert coming in client.get(path).get_data(as_text=True)
+    assert coming in client.get("/account").get_data(as_text=True)
     admin(standin, f"subscriptions/{subscription.stripe_subscription_id}/renew")
     assert standin.flush(10)
     row = refreshed(subscription)
     assert (row.status.value, row.interval.value, row.amount_cents) == ("active", "year", 6000)
+    assert row.next_change_at is None
+    assert "From your payment on" not in client.get(path).get_data(as_text=True)
     assert row.current_period_end is not None
     assert row.current_period_end.date() == period_end.date().replace(year=period_end.year + 1)
     newest = db.session.scalars(select(Donation).order_by(Donation.id.desc())).first()
     assert newest is not None and (newest.amount_cents, newest.fee_cents) == (6000, 0)
     assert standin.store.get("subscription", row.stripe_subscription_id)["schedule"] is None
+
+
+def test_a_switch_asked_for_can_be_taken_back_before_the_renewal(
+    client: FlaskClient, live_server: LiveServer, standin: StandinServer
+) -> None:
+    """Annual asked for, then today's $5 a month again: nothing is shown as coming, and the
+    renewal charges $5 for another month (Stripe's schedule was changed back, not left)."""
+    subscription = monthly_supporter(client, standin)
+    path = f"/account/gifts/{subscription.id}"
+    post_form(client, path, f"{path}/change", {"amount": "60", "frequency": "annual"})
+    assert standin.flush(10)
+    assert "From your payment on" in client.get(path).get_data(as_text=True)
+    response = post_form(client, path, f"{path}/change", {"amount": "5", "frequency": "monthly"})
+    assert response.status_code == 303
+    assert standin.flush(10)
+    assert "From your payment on" not in client.get(path).get_data(as_text=True)
+    assert refreshed(subscription).next_change_at is None
+    # Asking for today's gift once more, with nothing coming, is refused as before.
+    again = post_form(client, path, f"{path}/change", {"amount": "5", "frequency": "monthly"})
+    assert again.status_code == 400
+    assert "already your gift" in again.get_data(as_text=True)
+    admin(standin, f"subscriptions/{subscription.stripe_subscription_id}/renew")
+    assert standin.flush(10)
+    row = refreshed(subscription)
+    assert (row.status.value, row.interval.value, row.amount_cents) == ("active", "month", 500)
+    newest = db.session.scalars(select(Donation).order_by(Donation.id.desc())).first()
+    assert newest is not None and newest.amount_cents == 500
 
 
 def test_a_trial_end_makes_stripe_trial_and_re_anchor(
