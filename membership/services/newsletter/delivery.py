@@ -138,7 +138,7 @@ def _record(
                 select(EmailMessage.id, EmailMessage.dedupe_key).where(
                     EmailMessage.dedupe_key.in_(earlier)
                 )
-            ).tuples()
+            )
             if key is not None
         )
     # ORM bulk UPDATE by primary key: one executemany statement per kind of change.
