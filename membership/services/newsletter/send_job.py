@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.orm import Session
@@ -153,6 +154,8 @@ def _queue_range(
         dialect_insert(session, table)
         .from_select(["issue_id", "subscriber_id", "appeal", "queued_at"], rows)
         .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
+        # The driver's count of rows inserted; SQLAlchemy keeps it for an INSERT only if asked.
+        .execution_options(preserve_rowcount=True)
     )
-    result = session.execute(stmt)
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+    result: Any = session.execute(stmt)
+    return max(int(result.rowcount), 0)
