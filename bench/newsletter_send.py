@@ -39,7 +39,10 @@ from membership.emails.newsletter import issue_email  # noqa: E402
 from membership.extensions import db  # noqa: E402
 from membership.models import IssueDelivery, NewsletterIssue, Subscriber, SubscriberStatus  # noqa: E402
 from membership.services.newsletter import issues as issues_service  # noqa: E402
-from membership.services.newsletter.delivery import make_issue_messages  # noqa: E402
+from membership.services.newsletter.delivery import (  # noqa: E402
+    IssueCopies,
+    make_issue_messages,
+)
 from membership.services.newsletter.links import UnsubscribeSigner  # noqa: E402
 from membership.services.newsletter.send_job import send_issue_job  # noqa: E402
 
@@ -150,10 +153,12 @@ def send(config: Config, issue_id: int, commit: Callable[[], None]) -> float:
 
 def make_copies(config: Config, copies: int) -> float:
     """The worker's side: make `copies` reader copies, a worker batch at a time, committing."""
+    kept = IssueCopies(config)  # as the worker keeps one
     started = time.perf_counter()
     made = 0
     while made < copies:
-        made += make_issue_messages(db.session(), config, limit=min(WORKER_BATCH, copies - made))
+        limit = min(WORKER_BATCH, copies - made)
+        made += make_issue_messages(db.session(), config, limit=limit, copies=kept)
         db.session.commit()
     return time.perf_counter() - started
 

@@ -32,7 +32,7 @@ from membership.models import utcnow
 from membership.payments.gateway import StripeGateway
 from membership.services import job_leases
 from membership.services.integrations.delivery import WebhookReport, deliver_due_webhooks_job
-from membership.services.newsletter.delivery import make_issue_messages_job
+from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
 from membership.services.outbox import DeliveryReport, deliver_due_job
 from membership.worker.registry import Job, JobContext, registered_jobs
 
@@ -76,6 +76,7 @@ class Worker:
         self.jobs = registered_jobs() if jobs is None else jobs
         self.clock = clock
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.issue_copies = IssueCopies(config)
 
     def tick(self) -> TickReport:
         """Run every job whose period is due and unclaimed, make up to a batch of newsletter
@@ -86,7 +87,11 @@ class Worker:
             if run is not None:
                 runs.append(run)
         made = make_issue_messages_job(
-            self.session(), self.config, limit=self.batch_size, now=self.clock()
+            self.session(),
+            self.config,
+            limit=self.batch_size,
+            now=self.clock(),
+            copies=self.issue_copies,
         )
         report = deliver_due_job(
             self.session(),

@@ -11,7 +11,8 @@ instead of a message.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,13 +50,18 @@ def dedupe_key(issue_id: int, subscriber_id: int) -> str:
 
 
 def make_issue_messages_job(
-    session: Session, config: Config, *, limit: int, now: datetime | None = None
+    session: Session,
+    config: Config,
+    *,
+    limit: int,
+    now: datetime | None = None,
+    copies: IssueCopies | None = None,
 ) -> int:
     """`make_issue_messages` for whatever runs the outbox (the worker, `outbox work`), before
     each batch: commits. A database error propagates (the worker backs off); any other error is
     logged and leaves the rows waiting, so a broken issue cannot stop receipts going out."""
     try:
-        made = make_issue_messages(session, config, limit=limit, now=now)
+        made = make_issue_messages(session, config, limit=limit, now=now, copies=copies)
     except DBAPIError:
         session.rollback()
         raise
@@ -68,7 +74,12 @@ def make_issue_messages_job(
 
 
 def make_issue_messages(
-    session: Session, config: Config, *, limit: int, now: datetime | None = None
+    session: Session,
+    config: Config,
+    *,
+    limit: int,
+    now: datetime | None = None,
+    copies: IssueCopies | None = None,
 ) -> int:
     """Queue the outbox messages of up to `limit` waiting delivery rows, oldest first; how many
     rows were dealt with (a message made, or a reason recorded). Flushes; the caller commits.
@@ -97,7 +108,7 @@ def make_issue_messages(
     ).all()
     if not rows:
         return 0
-    copies = _Copies(session, config)
+    copies = copies or IssueCopies(config)
     emails: list[tuple[ComposedEmail, str]] = []
     delivery_of: dict[str, int] = {}
     reasons: list[dict[str, Any]] = []
@@ -107,7 +118,7 @@ def make_issue_messages(
             reasons.append({"id": delivery_id, "not_sent_reason": reason})
             continue
         try:
-            email = copies.for_reader(issue_id, appeal, subscriber_id, address)
+            email = copies.for_reader(session, issue_id, appeal, subscriber_id, address)
         except InvalidEmailError as error:
             reasons.append({"id": delivery_id, "not_sent_reason": f"not sent: {error}"[:200]})
             continue
@@ -155,40 +166,53 @@ def _record(
     session.flush()
 
 
-@dataclass
-class _Copies:
-    """Each issue rendered once per batch, with and without the appeal, links tracked; then one
-    copy per reader with their own unsubscribe link."""
+class IssueCopies:
+    """Each issue rendered once, with and without the appeal, links tracked; then one copy per
+    reader with their own unsubscribe link.
 
-    session: Session
-    config: Config
-    signer: UnsubscribeSigner = field(init=False)
-    templates: dict[tuple[int, bool], IssueEmail] = field(default_factory=dict)
+    Whatever runs the outbox keeps one for its lifetime, so a send of 100,000 is not rendered
+    again for every batch of 50. A rendering is kept `keep_seconds` (a minute): the issue cannot
+    change once sent, and the appeal's campaign copy is then at most that old.
+    """
 
-    def __post_init__(self) -> None:
-        self.signer = UnsubscribeSigner(self.config)
+    def __init__(
+        self,
+        config: Config,
+        *,
+        keep_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.signer = UnsubscribeSigner(config)
+        self.keep_seconds = keep_seconds
+        self.clock = clock
+        self.templates: dict[tuple[int, bool], tuple[float, IssueEmail]] = {}
 
     def for_reader(
-        self, issue_id: int, appeal: bool, subscriber_id: int, address: str
+        self, session: Session, issue_id: int, appeal: bool, subscriber_id: int, address: str
     ) -> ComposedEmail:
-        template = self.templates.get((issue_id, appeal))
-        email = (template or self._render(issue_id, appeal)).for_reader(
-            address, self.signer.url(subscriber_id, address)
+        kept = self.templates.get((issue_id, appeal))
+        fresh = kept is not None and kept[0] > self.clock()
+        template = (
+            kept[1] if kept is not None and fresh else self._render(session, issue_id, appeal)
         )
-        if template is None:
+        email = template.for_reader(address, self.signer.url(subscriber_id, address))
+        if not fresh:
             # Addresses were checked in full when they joined the list, and every copy's headers
-            # differ only in a URL we made: one full check per rendered issue, and a cheap guard
-            # per copy, is enough.
+            # differ only in a URL we made: one full check per rendering, and a cheap guard per
+            # copy, is enough.
             check_email_fields(email.to, email.subject, email.headers)
         elif "\r" in address or "\n" in address or address.count("@") != 1:
             raise InvalidEmailError(f"subscriber {subscriber_id} has an unusable address")
         return email
 
-    def _render(self, issue_id: int, appeal: bool) -> IssueEmail:
-        issue = self.session.get(NewsletterIssue, issue_id)
+    def _render(self, session: Session, issue_id: int, appeal: bool) -> IssueEmail:
+        issue = session.get(NewsletterIssue, issue_id)
         if issue is None:  # pragma: no cover - deleting an issue deletes its rows
             raise LookupError(f"newsletter issue {issue_id} is gone")
-        block = issue_appeal(self.session, self.config, issue_id) if appeal else None
+        block = issue_appeal(session, self.config, issue_id) if appeal else None
         template = track_links(issue_email(self.config, issue, appeal=block), self.config, issue_id)
-        self.templates[(issue_id, appeal)] = template
+        if len(self.templates) > 16:
+            self.templates.clear()
+        self.templates[(issue_id, appeal)] = (self.clock() + self.keep_seconds, template)
         return template

@@ -26,7 +26,7 @@ from membership.models import (
     utcnow,
 )
 from membership.services.newsletter import issues as issues_service
-from membership.services.newsletter.delivery import dedupe_key, make_issue_messages
+from membership.services.newsletter.delivery import IssueCopies, dedupe_key, make_issue_messages
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.outbox import queue_email
@@ -147,3 +147,23 @@ def test_outbox_work_makes_and_sends_the_copies(
     with worker_app.app_context():
         statuses = db.session.scalars(select(EmailMessage.status)).all()
         assert statuses == [EmailStatus.SENT] * 5
+
+
+@pytest.mark.usefixtures("app_context")
+def test_the_worker_keeps_a_rendering_for_a_minute(app: Flask) -> None:
+    issue = send_to("ann@example.org")
+    ann = subscriber("ann@example.org")
+    seconds = [0.0]
+    copies = IssueCopies(app.config["MEMBERSHIP"], keep_seconds=60, clock=lambda: seconds[0])
+
+    def subject_now() -> str:
+        return copies.for_reader(db.session(), issue.id, True, ann.id, ann.email).subject
+
+    assert subject_now() == "This week"
+    # Only to see which rendering a copy comes from: a sent issue cannot be edited.
+    db.session.get(NewsletterIssue, issue.id).subject = "Edited"  # type: ignore[union-attr]
+    db.session.flush()
+    seconds[0] = 59.0
+    assert subject_now() == "This week"
+    seconds[0] = 61.0
+    assert subject_now() == "Edited"
