@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, literal, select, update
+from sqlalchemy import ColumnElement, Select, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
@@ -127,6 +127,30 @@ def _batch_end(session: Session, after: int, size: int) -> int | None:
     )
 
 
+def delivery_rows(
+    issue_id: int,
+    audience: ColumnElement[bool],
+    current: ColumnElement[bool],
+    after: int,
+    upto: int | None,
+    now: datetime,
+) -> Select[Any]:
+    """The SELECT a batch inserts: (issue, subscriber, appeal, queued at) for the audience's
+    subscribers with ids in (after, upto]. Public so a test can check its plan."""
+    table = IssueDelivery.__table__
+    in_range = Subscriber.id > after if upto is None else Subscriber.id.between(after + 1, upto)
+    return (
+        select(
+            literal(issue_id, type_=table.c.issue_id.type),
+            Subscriber.id,
+            case((current, False), else_=True),
+            literal(now, type_=table.c.queued_at.type),
+        )
+        .where(audience, in_range)
+        .order_by(Subscriber.id)
+    )
+
+
 def _queue_range(
     session: Session,
     issue_id: int,
@@ -139,17 +163,7 @@ def _queue_range(
     """One INSERT ... SELECT: a delivery row for each subscriber of the audience with an id in
     (after, upto] who has none for this issue yet; how many rows it added."""
     table = IssueDelivery.__table__
-    in_range = Subscriber.id > after if upto is None else Subscriber.id.between(after + 1, upto)
-    rows = (
-        select(
-            literal(issue_id, type_=table.c.issue_id.type),
-            Subscriber.id,
-            case((current, False), else_=True),
-            literal(now, type_=table.c.queued_at.type),
-        )
-        .where(audience, in_range)
-        .order_by(Subscriber.id)
-    )
+    rows = delivery_rows(issue_id, audience, current, after, upto, now)
     stmt = (
         dialect_insert(session, table)
         .from_select(["issue_id", "subscriber_id", "appeal", "queued_at"], rows)
