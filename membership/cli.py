@@ -25,6 +25,7 @@ from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.errors import PaymentUnavailable
 from membership.services.integrations.delivery import deliver_due_webhooks_job
 from membership.services.newsletter import list_admin, list_import
+from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
 from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
@@ -192,8 +193,10 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     stop = threading.Event()
+    copies = IssueCopies(config)
     with stop_on_signals(stop, enabled=not once):
         while not stop.is_set():
+            made = make_issue_messages_job(db.session(), config, limit=batch, copies=copies)
             report = outbox_service.deliver_due_job(
                 db.session(),
                 sender,
@@ -214,7 +217,7 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
                     f"failed {hooks.failed}"
                 )
             # A full batch means more may be due right away; a short one means the queue is drained.
-            if report.claimed < batch and hooks.claimed < batch:
+            if max(made, report.claimed, hooks.claimed) < batch:
                 if once:
                     break
                 stop.wait(poll)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from membership.models.base import Base, str_enum, utcnow
@@ -28,7 +39,7 @@ class ConsentKind(enum.StrEnum):
 class IssueStatus(enum.StrEnum):
     DRAFT = "draft"
     SENDING = "sending"  # being queued; a crash leaves it here and sending resumes
-    SENT = "sent"  # one outbox message queued for every confirmed subscriber
+    SENT = "sent"  # a delivery row queued for every subscriber in its audience
 
 
 class Subscriber(Base):
@@ -117,12 +128,25 @@ class NewsletterIssue(Base):
 
 
 class IssueDelivery(Base):
-    """This issue was queued for this subscriber, as this outbox message. The unique key is what
-    makes sending idempotent: a resumed send skips everyone who already has a row."""
+    """This issue is queued for this subscriber. The unique key is what makes sending idempotent:
+    a resumed send skips everyone who already has a row.
+
+    A send writes only these rows (one INSERT ... SELECT per batch); the outbox worker renders
+    each reader's message, with their own unsubscribe link, when it hands the row to the outbox
+    (`services.newsletter.delivery`) and records the message here. A row without a message and
+    without `not_sent_reason` is still waiting."""
 
     __tablename__ = "issue_delivery"
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id", name="uq_issue_delivery_issue_subscriber"),
+        # The worker's query: rows still waiting for their message, oldest first. Partial, so it
+        # holds only the rows of sends in progress.
+        Index(
+            "ix_issue_delivery_waiting",
+            "id",
+            sqlite_where=text("email_message_id IS NULL AND not_sent_reason IS NULL"),
+            postgresql_where=text("email_message_id IS NULL AND not_sent_reason IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +158,11 @@ class IssueDelivery(Base):
         ForeignKey("email_message.id", ondelete="SET NULL"), index=True
     )
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Decided when the issue was queued: the reader was not a current supporter, so their copy
+    # ends with the support appeal.
+    appeal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why no message was made for this row ("the reader unsubscribed"); it never will be.
+    not_sent_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class IssueLinkClick(Base):

@@ -1,4 +1,5 @@
-"""The worker's loop: claim and run due periodic jobs, send one outbox batch, wait, repeat.
+"""The worker's loop: claim and run due periodic jobs, make the next newsletter copies, send one
+outbox batch, wait, repeat.
 
 Each step commits its own work (jobs through their lease, the outbox per message), so the loop
 holds no transaction while it waits. A database that stops answering is waited out with a
@@ -31,6 +32,7 @@ from membership.models import utcnow
 from membership.payments.gateway import StripeGateway
 from membership.services import job_leases
 from membership.services.integrations.delivery import WebhookReport, deliver_due_webhooks_job
+from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
 from membership.services.outbox import DeliveryReport, deliver_due_job
 from membership.worker.registry import Job, JobContext, registered_jobs
 
@@ -74,15 +76,23 @@ class Worker:
         self.jobs = registered_jobs() if jobs is None else jobs
         self.clock = clock
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.issue_copies = IssueCopies(config)
 
     def tick(self) -> TickReport:
-        """Run every job whose period is due and unclaimed, then one outbox batch of email and
-        one of webhooks."""
+        """Run every job whose period is due and unclaimed, make up to a batch of newsletter
+        copies, then one outbox batch of email and one of webhooks."""
         runs = []
         for job in self.jobs:
             run = self.run_job_if_due(job)
             if run is not None:
                 runs.append(run)
+        made = make_issue_messages_job(
+            self.session(),
+            self.config,
+            limit=self.batch_size,
+            now=self.clock(),
+            copies=self.issue_copies,
+        )
         report = deliver_due_job(
             self.session(),
             self.sender,
@@ -111,7 +121,7 @@ class Worker:
                 hooks.failed,
                 extra={"job": "webhooks", "sent": hooks.delivered, "failed": hooks.failed},
             )
-        full = report.claimed >= self.batch_size or hooks.claimed >= self.batch_size
+        full = max(made, report.claimed, hooks.claimed) >= self.batch_size
         return TickReport(tuple(runs), report, full, hooks)
 
     def run_job_if_due(self, job: Job) -> JobRun | None:

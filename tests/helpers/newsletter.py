@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
@@ -15,6 +15,7 @@ from helpers.smtp_capture import SmtpCapture
 from membership.emails.sender import SmtpSender
 from membership.extensions import db
 from membership.models import StaffMember, StaffRole, Subscriber
+from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
 from membership.services.outbox import DeliveryReport, deliver_due_job
 
 MAIL_FROM = "The Observatory <support@observatory.example>"
@@ -46,15 +47,19 @@ def subscribe(
 
 
 def deliver(smtp: SmtpCapture, *, now: datetime | None = None) -> DeliveryReport:
-    """Run the outbox worker until nothing is due, against the captured SMTP server."""
+    """Run the outbox worker until nothing is due, against the captured SMTP server: as the
+    worker does, make the next newsletter copies before each batch."""
     sender = SmtpSender.from_url(smtp.url, mail_from=MAIL_FROM)
+    config = current_app.config["MEMBERSHIP"]
+    copies = IssueCopies(config)
     total = DeliveryReport()
     while True:
+        made = make_issue_messages_job(db.session(), config, limit=200, now=now, copies=copies)
         report = deliver_due_job(
             db.session(), sender, batch_size=200, max_attempts=3, lease_seconds=60, now=now
         )
         total += report
-        if report.claimed == 0:
+        if report.claimed == 0 and made == 0:
             return total
 
 

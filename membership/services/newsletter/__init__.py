@@ -7,7 +7,8 @@
     list_admin     staff search, filters, counts, growth and the streamed CSV export
     list_import    reading a CSV of addresses and importing it on a declared basis
     issues         drafts, preview, test copies and a send's progress
-    send_job       the batched send (a job: it commits batch by batch)
+    send_job       the batched send: delivery rows only (a job: it commits batch by batch)
+    delivery       each reader's copy, made by the outbox worker when it reaches their row
 
 Other parts of the service (accounts, supporter records) use the names re-exported here, so the
 inside of this package can change without touching them. Importing the package also registers

@@ -104,7 +104,7 @@ def confirmed_count(session: Session) -> int:
 
 
 def recipient_count(session: Session, issue_id: int) -> int:
-    """How many readers the issue is queued for: one delivery row each."""
+    """How many readers the issue was queued for: one delivery row each."""
     return (
         session.scalar(
             select(func.count())
@@ -129,7 +129,9 @@ class IssueProgress:
 
 
 def issue_progress(session: Session, issue_id: int) -> IssueProgress:
-    """Counted from the outbox rows themselves, so it shows what the workers really did."""
+    """Counted from the delivery rows and their outbox messages, so it shows what the workers
+    really did: a row still waiting for its message counts as queued, a row that will never get
+    one (the reader left) as failed."""
     counts = dict(
         session.execute(
             select(EmailMessage.status, func.count())
@@ -138,10 +140,16 @@ def issue_progress(session: Session, issue_id: int) -> IssueProgress:
             .group_by(EmailMessage.status)
         ).all()
     )
+    waiting, not_sent = session.execute(
+        select(
+            func.count().filter(IssueDelivery.not_sent_reason.is_(None)),
+            func.count().filter(IssueDelivery.not_sent_reason.is_not(None)),
+        ).where(IssueDelivery.issue_id == issue_id, IssueDelivery.email_message_id.is_(None))
+    ).one()
     return IssueProgress(
         recipients=recipient_count(session, issue_id),
-        queued=counts.get(EmailStatus.QUEUED, 0),
+        queued=counts.get(EmailStatus.QUEUED, 0) + (waiting or 0),
         sending=counts.get(EmailStatus.SENDING, 0),
         sent=counts.get(EmailStatus.SENT, 0),
-        failed=counts.get(EmailStatus.FAILED, 0),
+        failed=counts.get(EmailStatus.FAILED, 0) + (not_sent or 0),
     )

@@ -1,36 +1,33 @@
-"""Sending an issue: queue one outbox email and one delivery row per subscriber in its audience.
+"""Sending an issue: queue one delivery row per subscriber in its audience.
 
-A job, so it commits batch by batch: one transaction for a whole list would hold its locks for
-minutes and lose everything on a crash, while a committed batch is kept and a rerun resumes after it.
+Each batch is one INSERT ... SELECT from the audience query, so the rows never pass through
+Python; the outbox worker renders each reader's message when it reaches them
+(`services.newsletter.delivery`). A job, so it commits batch by batch: a committed batch is kept
+and a rerun resumes after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import ColumnElement, Select, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from membership.config import Config
-from membership.emails.newsletter import IssueEmail, issue_email
-from membership.emails.render import ComposedEmail
-from membership.emails.sender import InvalidEmailError, check_email_fields
 from membership.models import (
     IssueDelivery,
     IssueStatus,
     NewsletterIssue,
     StaffMember,
     Subscriber,
+    SubscriberStatus,
     utcnow,
 )
-from membership.services.newsletter.appeal import issue_appeal
 from membership.services.newsletter.audiences import audience_condition, is_current_supporter
-from membership.services.newsletter.clicks import track_links
 from membership.services.newsletter.issues import IssueError, recipient_count
-from membership.services.newsletter.links import UnsubscribeSigner
-from membership.services.outbox import queue_checked_emails
 from membership.services.sql import dialect_insert
 from membership.services.staff import audit
 
@@ -64,13 +61,14 @@ def send_issue_job(
     batch_size: int | None = None,
     now: datetime | None = None,
 ) -> SendReport:
-    """Queue the issue for every subscriber in its audience, one outbox email each, in batches.
+    """Queue the issue for every subscriber in its audience, one delivery row each, in batches.
 
-    Each batch commits its emails and IssueDelivery rows together, so after a crash a batch is
-    either all there or not at all, and running this again picks up exactly the subscribers
-    without a delivery row. The unique (issue, subscriber) key and the email's dedupe key keep
-    two concurrent runs from queueing anyone twice. The caller passes `commit` (the request's or
-    the CLI's session commit; tests pass one that fails on purpose).
+    Each batch is one statement over a range of subscriber ids, committed on its own, so after a
+    crash a batch is either all there or not at all, and running this again queues exactly the
+    subscribers without a row. The unique (issue, subscriber) key keeps two concurrent runs from
+    queueing anyone twice. Whether a reader gets the support appeal is decided here, with the
+    audience, and kept on their row. The caller passes `commit` (the request's or the CLI's
+    session commit; tests pass one that fails on purpose).
     """
     when = now or utcnow()
     size = batch_size or config.newsletter_send_batch
@@ -86,25 +84,21 @@ def send_issue_job(
             now=when,
         )
     commit()
-    signer = UnsubscribeSigner(config)
     issue_id = issue.id
     audience = audience_condition(
         issue.audience, quiet_days=config.supporter_banner_quiet_days, now=when
     )
     current = is_current_supporter(quiet_days=config.supporter_banner_quiet_days, now=when)
-    appeal = issue_appeal(session, config, issue_id)
-    # Rendered once per send each: supporters get the issue, everyone else the issue with the
-    # appeal block.
-    parts = (
-        (current, track_links(issue_email(config, issue), config, issue_id)),
-        (~current, track_links(issue_email(config, issue, appeal=appeal), config, issue_id)),
-    )
     queued = batches = 0
-    for part, template in parts:
-        for batch in _unsent_in_audience(session, issue_id, and_(audience, part), size):
-            queued += _queue_batch(session, issue_id, batch, template, signer, when)
-            batches += 1
-            commit()
+    after = 0
+    while True:
+        upto = _batch_end(session, after, size)
+        queued += _queue_range(session, issue_id, audience, current, after, upto, when)
+        batches += 1
+        commit()
+        if upto is None:
+            break
+        after = upto
     session.execute(
         update(NewsletterIssue)
         .where(NewsletterIssue.id == issue_id)
@@ -118,71 +112,64 @@ def send_issue_job(
     return SendReport(queued=queued, batches=batches, finished=True)
 
 
-def _unsent_in_audience(
-    session: Session, issue_id: int, audience: ColumnElement[bool], size: int
-) -> Iterator[list[tuple[int, str]]]:
-    """Batches of (id, email) of the issue's audience (confirmed subscribers, narrowed) without a
-    delivery for this issue, by id.
+def _batch_end(session: Session, after: int, size: int) -> int | None:
+    """The id of the `size`-th confirmed subscriber after `after`, or None when fewer are left
+    (the last batch then runs to the end of the list).
 
-    Keyset pagination on the id: each query starts after the last id seen, so it is as fast for
-    the last batch as for the first and memory holds one batch at a time.
+    Keyset batches over `ix_subscriber_status_id`: as cheap for the last batch as for the first.
     """
-    after = 0
-    while True:
-        rows = session.execute(
-            select(Subscriber.id, Subscriber.email)
-            .where(
-                audience,
-                Subscriber.id > after,
-                ~exists().where(
-                    IssueDelivery.issue_id == issue_id,
-                    IssueDelivery.subscriber_id == Subscriber.id,
-                ),
-            )
-            .order_by(Subscriber.id)
-            .limit(size)
-        ).all()
-        if not rows:
-            return
-        batch = [(row[0], row[1]) for row in rows]
-        yield batch
-        after = batch[-1][0]
+    return session.scalar(
+        select(Subscriber.id)
+        .where(Subscriber.status == SubscriberStatus.CONFIRMED, Subscriber.id > after)
+        .order_by(Subscriber.id)
+        .offset(size - 1)
+        .limit(1)
+    )
 
 
-def _queue_batch(
+def delivery_rows(
+    issue_id: int,
+    audience: ColumnElement[bool],
+    current: ColumnElement[bool],
+    after: int,
+    upto: int | None,
+    now: datetime,
+) -> Select[Any]:
+    """The SELECT a batch inserts: (issue, subscriber, appeal, queued at) for the audience's
+    subscribers with ids in (after, upto]. Public so a test can check its plan."""
+    table = IssueDelivery.__table__
+    in_range = Subscriber.id > after if upto is None else Subscriber.id.between(after + 1, upto)
+    return (
+        select(
+            literal(issue_id, type_=table.c.issue_id.type),
+            Subscriber.id,
+            case((current, False), else_=True),
+            literal(now, type_=table.c.queued_at.type),
+        )
+        .where(audience, in_range)
+        .order_by(Subscriber.id)
+    )
+
+
+def _queue_range(
     session: Session,
     issue_id: int,
-    batch: list[tuple[int, str]],
-    template: IssueEmail,
-    signer: UnsubscribeSigner,
+    audience: ColumnElement[bool],
+    current: ColumnElement[bool],
+    after: int,
+    upto: int | None,
     now: datetime,
 ) -> int:
-    emails: list[tuple[ComposedEmail, str]] = []
-    for subscriber_id, address in batch:
-        email = template.for_reader(address, signer.url(subscriber_id, address))
-        if not emails:
-            # Addresses were checked in full when they joined the list, and every message's
-            # headers differ only in a URL we made: one full check per batch, and a cheap guard
-            # per message below, is enough.
-            check_email_fields(email.to, email.subject, email.headers)
-        elif "\r" in address or "\n" in address or address.count("@") != 1:
-            raise InvalidEmailError(f"subscriber {subscriber_id} has an unusable address")
-        emails.append((email, f"newsletter:{issue_id}:{subscriber_id}"))
-    inserted = queue_checked_emails(session, emails, now=now)
-    deliveries = [
-        {
-            "issue_id": issue_id,
-            "subscriber_id": int(dedupe_key.rpartition(":")[2]),
-            "email_message_id": email_id,
-            "queued_at": now,
-        }
-        for email_id, dedupe_key in inserted
-    ]
-    if deliveries:
-        session.execute(
-            dialect_insert(session, IssueDelivery.__table__).on_conflict_do_nothing(
-                index_elements=["issue_id", "subscriber_id"]
-            ),
-            deliveries,
-        )
-    return len(deliveries)
+    """One INSERT ... SELECT: a delivery row for each subscriber of the audience with an id in
+    (after, upto] who has none for this issue yet; how many rows it added."""
+    table = IssueDelivery.__table__
+    rows = delivery_rows(issue_id, audience, current, after, upto, now)
+    stmt = (
+        dialect_insert(session, table)
+        .from_select(["issue_id", "subscriber_id", "appeal", "queued_at"], rows)
+        .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
+        # The driver's count of rows inserted; SQLAlchemy keeps it for an INSERT only if asked.
+        .execution_options(preserve_rowcount=True)
+    )
+    result: Any = session.execute(stmt)
+    return max(int(result.rowcount), 0)

@@ -185,8 +185,9 @@ def unsubscribe(
     ip_hash: str | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Take the address off the list at once; True if it was on it. Issue emails still waiting in
-    the outbox for this person are cancelled, so an unsubscribe wins over a send in progress."""
+    """Take the address off the list at once; True if it was on it. Issue emails still waiting for
+    this person (as delivery rows or in the outbox) are cancelled, so an unsubscribe wins over a
+    send in progress."""
     when = now or utcnow()
     if subscriber.status is SubscriberStatus.UNSUBSCRIBED:
         return False
@@ -194,6 +195,18 @@ def unsubscribe(
     subscriber.unsubscribed_at = when
     record_consent(
         session, subscriber, ConsentKind.UNSUBSCRIBE, source=source, now=when, ip_hash=ip_hash
+    )
+    # Rows still waiting for their message first: on PostgreSQL this waits for a worker making
+    # this person's copy right now, so the update of queued messages below then sees that copy.
+    session.execute(
+        update(IssueDelivery)
+        .where(
+            IssueDelivery.subscriber_id == subscriber.id,
+            IssueDelivery.email_message_id.is_(None),
+            IssueDelivery.not_sent_reason.is_(None),
+        )
+        .values(not_sent_reason="not sent: the reader unsubscribed")
+        .execution_options(synchronize_session=False)
     )
     session.execute(
         update(EmailMessage)

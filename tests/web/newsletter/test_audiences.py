@@ -29,8 +29,9 @@ from membership.models import (
     SubscriptionStatus,
     utcnow,
 )
-from membership.services.newsletter.audiences import audience_condition
+from membership.services.newsletter.audiences import audience_condition, is_current_supporter
 from membership.services.newsletter.schedule import send_scheduled_job
+from membership.services.newsletter.send_job import delivery_rows
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -187,4 +188,21 @@ def test_segment_queries_use_indexes() -> None:
             str(row[-1]) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         )
         for table in ("donation", "subscription", "supporter", "email_suppression"):
+            assert f"SCAN {table}" not in plan, (name, plan)
+        # The SELECT a send's batch inserts: the same plan, a range of the status index.
+        now = utcnow()
+        rows = delivery_rows(
+            1,
+            audience_condition(name, quiet_days=60, now=now),
+            is_current_supporter(quiet_days=60, now=now),
+            1000,
+            2000,
+            now,
+        )
+        compiled = rows.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(
+            str(row[-1]) for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+        assert "ix_subscriber_status_id" in plan, (name, plan)
+        for table in ("subscriber", "donation", "subscription", "supporter", "email_suppression"):
             assert f"SCAN {table}" not in plan, (name, plan)

@@ -44,6 +44,7 @@ from membership.models import (
 from membership.services.newsletter import issues as issues_service
 from membership.services.newsletter import list_admin, list_import, subscriptions
 from membership.services.newsletter.consent import record_consent
+from membership.services.newsletter.delivery import make_issue_messages
 from membership.services.newsletter.links import UnsubscribeSigner
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.supporters import find_or_create_supporter
@@ -475,7 +476,8 @@ def test_a_crash_mid_send_resumes_without_sending_anyone_twice(
     with pytest.raises(Crash):
         send_issue_job(db.session(), config, issue, commit=crashing_commit(4), batch_size=5)
     db.session.rollback()
-    assert count(IssueDelivery) == 10 and count(EmailMessage) == 10
+    # Two batches were committed: their delivery rows; the worker makes each copy later.
+    assert count(IssueDelivery) == 10 and count(EmailMessage) == 0
     # The workers may already deliver what was queued before the crash.
     assert deliver(smtp).sent == 10
     # Someone unsubscribes between the crash and the resume: they must not get it.
@@ -510,14 +512,46 @@ def test_a_sent_issue_is_not_sent_again(app: Flask) -> None:
         send_issue_job(db.session(), config, issue, commit=db.session.commit)
     with pytest.raises(issues_service.IssueError):
         issues_service.save_issue(db.session(), subject="x", body_markdown="y", issue=issue)
-    assert count(EmailMessage) == 3
+    assert count(IssueDelivery) == 3
 
 
-def test_unsubscribing_cancels_an_issue_still_in_the_outbox(app: Flask, smtp: SmtpCapture) -> None:
+def test_unsubscribing_cancels_an_issue_still_waiting_for_its_copy(
+    app: Flask, smtp: SmtpCapture
+) -> None:
     add_subscribers(3)
     issue = make_issue()
     config = app.config["MEMBERSHIP"]
     send_issue_job(db.session(), config, issue, commit=db.session.commit)
+    reader = subscriber("reader1@example.org")
+    url = UnsubscribeSigner(config).url(reader.id, reader.email)
+    assert app.test_client().post(path_of(url)).status_code == 200
+    deliver(smtp)
+    assert sorted(str(m["To"]) for m in smtp.messages) == [
+        "reader0@example.org",
+        "reader2@example.org",
+    ]
+    progress = issues_service.issue_progress(db.session(), issue.id)
+    assert (progress.recipients, progress.sent, progress.failed, progress.waiting) == (3, 2, 1, 0)
+    cancelled = db.session.scalars(
+        select(IssueDelivery).where(IssueDelivery.subscriber_id == reader.id)
+    ).one()
+    assert cancelled.email_message_id is None
+    assert "unsubscribed" in (cancelled.not_sent_reason or "")
+    assert count(EmailMessage) == 2
+
+
+def test_unsubscribing_cancels_an_issue_copy_already_in_the_outbox(
+    app: Flask, smtp: SmtpCapture
+) -> None:
+    add_subscribers(3)
+    issue = make_issue()
+    config = app.config["MEMBERSHIP"]
+    send_issue_job(db.session(), config, issue, commit=db.session.commit)
+    # The worker made every copy, then stopped before sending them.
+    assert make_issue_messages(db.session(), config, limit=100) == 3
+    db.session.commit()
+    progress = issues_service.issue_progress(db.session(), issue.id)
+    assert (progress.queued, progress.sent, progress.failed) == (3, 0, 0)
     reader = subscriber("reader1@example.org")
     url = UnsubscribeSigner(config).url(reader.id, reader.email)
     assert app.test_client().post(path_of(url)).status_code == 200
