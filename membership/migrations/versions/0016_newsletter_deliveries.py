@@ -1,7 +1,7 @@
 """newsletter deliveries: a send queues delivery rows only; the worker makes each message
 
 Revision ID: 0016_newsletter_deliveries
-Revises: 0012_integrations
+Revises: 0018_next_change
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_newsletter_deliveries'
-down_revision = '0012_integrations'
+down_revision = '0018_next_change'
 branch_labels = None
 depends_on = None
 
