@@ -23,6 +23,8 @@ PERSONAL_PATHS = [
     "/support",
     "/support/thanks",
     "/support/remind",
+    "/support/monthly/not-a-token",
+    "/lifecycle/go/not-a-token",
     "/newsletter",
     "/api/v1/supporters",
     "/api/banner",

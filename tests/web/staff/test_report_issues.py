@@ -29,6 +29,7 @@ from membership.models import (
     Subscription,
     SubscriptionStatus,
 )
+from membership.services.newsletter.appeal import issue_gifts
 from membership.services.reports.attribution import funnel
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -118,6 +119,10 @@ def test_gifts_from_an_issue_s_appeal_are_a_family_of_the_report(
         ("Weekly: the harbour", 3, 3, 2, 1200, 1),
         ("Budget special", 2, 1, 0, 0, 0),
     ]
+    # The issue's own staff page counts the same money.
+    weekly, budget = issues
+    assert issue_gifts(db.session(), weekly.id) == (3, 1700)  # every payment, April's too
+    assert issue_gifts(db.session(), budget.id) == (1, 100)
     spring = funnel(db.session(), "issue", MARCH.date(), datetime(2026, 4, 30).date(), UTC_ZONE)
     assert [(r.name, r.payments, r.revenue) for r in spring] == [
         ("Weekly: the harbour", 3, 1700),
