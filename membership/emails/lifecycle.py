@@ -1,5 +1,6 @@
 """Lifecycle emails: staff's Markdown copy with its placeholders filled, as text and HTML, with
-an unsubscribe link for that kind (in the footer and as RFC 8058 one-click headers)."""
+an unsubscribe link for that kind (in the footer and as RFC 8058 one-click headers). The text part
+is the Markdown read as plain text: a link shows its words with the address beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 from membership.config import Config
 from membership.emails.render import ComposedEmail, render_email
-from membership.services.markdown import render_markdown
+from membership.services.markdown import markdown_to_text, render_markdown
 
 _PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Characters that would make a supporter's name (or any value) into Markdown syntax.
@@ -52,7 +53,7 @@ def lifecycle_email(
     text, html = render_email(
         config,
         "lifecycle",
-        body_text=body,
+        body_text=markdown_to_text(body),
         body_html=render_markdown(body),
         unsubscribe_url=unsubscribe_url,
     )

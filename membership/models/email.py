@@ -25,6 +25,9 @@ class EmailMessage(Base):
     __table_args__ = (
         # The worker's query: due queued messages, and sending ones whose lease ran out.
         Index("ix_email_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # One kind's emails: the staff page's counts per status (the newsletter welcome has no
+        # other record) and the purge of expired sign-in links.
+        Index("ix_email_message_kind_status", "kind", "status"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 

@@ -4,13 +4,18 @@ each test."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+from flask import Flask
 from psycopg import sql
 
+from helpers.factories import make_article, make_variant
 from helpers.installed import InstalledWheel, Processes, build_and_install
+from helpers.live_server import LiveServer, free_port
+from helpers.nginx import Nginx
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +51,23 @@ def postgres_database() -> Iterator[str]:
         connection.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@pytest.fixture
+def behind_nginx(
+    app_factory: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Nginx]:
+    """nginx in front of the app; PROXY_HOPS=1 unless the test asks otherwise (indirect)."""
+    hops = getattr(request, "param", 1)
+    app_port = free_port()
+    folder = tmp_path / "nginx"
+    folder.mkdir()
+    probe = app_factory()
+    nginx = Nginx(folder, upstream=f"127.0.0.1:{app_port}", static_folder=str(probe.static_folder))
+    # One Checkout Session a minute per reader, so a shared bucket would show at the second.
+    app = app_factory(proxy_hops=hops, base_url=nginx.origin, support_rate_limit="1/minute")
+    with app.app_context():
+        make_variant()
+        make_article(slug="harbour", body="The harbour reopened.")
+    with LiveServer(app, port=app_port), nginx:
+        yield nginx

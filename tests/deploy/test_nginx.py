@@ -8,40 +8,15 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
-from helpers.factories import make_article, make_variant
-from helpers.live_server import LiveServer, free_port
 from helpers.nginx import Nginx, Reader
 from membership.extensions import db
 from membership.models import DonationIntent, EmailMessage
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@pytest.fixture
-def behind_nginx(
-    app_factory: Callable[..., Flask], tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Nginx]:
-    """nginx in front of the app; PROXY_HOPS=1 unless the test asks otherwise (indirect)."""
-    hops = getattr(request, "param", 1)
-    app_port = free_port()
-    folder = tmp_path / "nginx"
-    folder.mkdir()
-    probe = app_factory()
-    nginx = Nginx(folder, upstream=f"127.0.0.1:{app_port}", static_folder=str(probe.static_folder))
-    # One Checkout Session a minute per reader, so a shared bucket would show at the second.
-    app = app_factory(proxy_hops=hops, base_url=nginx.origin, support_rate_limit="1/minute")
-    with app.app_context():
-        make_variant()
-        make_article(slug="harbour", body="The harbour reopened.")
-    with LiveServer(app, port=app_port), nginx:
-        yield nginx
 
 
 def _start_checkout(reader: Reader, headers: dict[str, str] | None = None) -> int:

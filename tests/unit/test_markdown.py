@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from membership.services.markdown import render_markdown
+from membership.services.markdown import markdown_to_text, render_markdown
 
 FORBIDDEN_TAGS = {"script", "iframe", "style", "object", "embed", "svg", "math", "form", "input"}
 
@@ -97,3 +97,32 @@ def test_the_checker_itself_sees_active_content() -> None:
         "img[onerror]",
         "<script>",
     ]
+
+
+def test_markdown_reads_as_plain_text_with_each_link_s_address() -> None:
+    source = (
+        "## A note\n\nDear \\*Ada\\*, *thank* **you**: [Give $5 a month](https://x.org/go?a=1&b=2)."
+        "\n\nYour receipts are at https://x.org/account and <https://x.org/faq>.\n\n"
+        "> A quote with [a link](https://x.org/q)\n\n- one\n- two [t](https://x.org/t)\n\n"
+        "1. first\n2. second\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "Write to [us](mailto:desk@x.org) or desk@x.org, ![a chart](https://x.org/c.png)"
+    )
+    assert markdown_to_text(source) == (
+        "A note\n\nDear *Ada*, thank you: Give $5 a month (https://x.org/go?a=1&b=2).\n\n"
+        "Your receipts are at https://x.org/account and https://x.org/faq.\n\n"
+        "> A quote with a link (https://x.org/q)\n\n- one\n- two t (https://x.org/t)\n\n"
+        "1. first\n2. second\n\na | b\n1 | 2\n\n"
+        "Write to us (mailto:desk@x.org) or desk@x.org, a chart (https://x.org/c.png)"
+    )
+
+
+@given(
+    st.text(alphabet="abcdefghij KLMNOP0123456789$,.'", min_size=1, max_size=40).filter(
+        lambda words: words.strip() not in ("", ".", ",")
+    ),
+    st.from_regex(r"https://[a-z]{1,10}\.org/[a-z0-9/?=&]{0,30}", fullmatch=True),
+)
+@settings(max_examples=100)
+def test_any_link_reads_as_its_words_and_its_address(words: str, url: str) -> None:
+    text = markdown_to_text(f"Before [{words}]({url}) after")
+    assert text == f"Before {words.strip()} ({url}) after"

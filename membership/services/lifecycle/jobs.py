@@ -27,6 +27,7 @@ from membership.models import (
 from membership.payments.objects import CardExpiry
 from membership.services.errors import PaymentUnavailable
 from membership.services.lifecycle.sending import queue_lifecycle
+from membership.services.lifecycle.upgrade import gives_regularly, upgrade_link
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,6 @@ log = logging.getLogger(__name__)
 # old event does not send when a kind is switched on).
 CATCH_UP = timedelta(days=7)
 GIVEN = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)
-# Someone with one of these gives regularly already: no upgrade ask, no win-back.
-LIVE = (
-    SubscriptionStatus.ACTIVE,
-    SubscriptionStatus.TRIALING,
-    SubscriptionStatus.PAST_DUE,
-    SubscriptionStatus.PAUSED,
-)
 WIN_BACK_AFTER_END = timedelta(days=60)
 UPGRADE_ASK_EVERY = timedelta(days=365)
 
@@ -49,10 +43,6 @@ CardExpiryLookup = Callable[[str], CardExpiry]
 
 def _base(config: Config) -> str:
     return config.base_url.rstrip("/")
-
-
-def _gives_regularly(supporter_id: object) -> object:
-    return exists().where(Subscription.supporter_id == supporter_id, Subscription.status.in_(LIVE))
 
 
 def send_welcomes(session: Session, now: datetime, config: Config) -> int:
@@ -109,7 +99,7 @@ def send_upgrade_asks(session: Session, now: datetime, config: Config) -> int:
             Donation.status.in_(GIVEN),
             Donation.paid_at > due - CATCH_UP,
             Donation.paid_at <= due,
-            ~_gives_regularly(Donation.supporter_id),  # type: ignore[operator]
+            ~gives_regularly(Donation.supporter_id),
             ~exists().where(
                 earlier_ask.supporter_id == Donation.supporter_id,
                 earlier_ask.kind == "upgrade_ask",
@@ -126,7 +116,8 @@ def send_upgrade_asks(session: Session, now: datetime, config: Config) -> int:
             continue
         asked.add(supporter.id)
         monthly = suggested_monthly_cents(donation.amount_cents, config)
-        link = f"{_base(config)}/support?amount={monthly}&frequency=monthly&source=upgrade-ask"
+        # A page with one button that opens Checkout for this monthly gift (upgrade.py).
+        link = upgrade_link(config, supporter.id, monthly)
         message = queue_lifecycle(
             session,
             "upgrade_ask",
@@ -159,7 +150,7 @@ def send_win_backs(session: Session, now: datetime, config: Config) -> int:
             ~exists().where(
                 later.supporter_id == Donation.supporter_id, later.paid_at > Donation.paid_at
             ),
-            ~_gives_regularly(Donation.supporter_id),  # type: ignore[operator]
+            ~gives_regularly(Donation.supporter_id),
         )
         .order_by(Donation.id)
     )
@@ -187,7 +178,7 @@ def send_win_backs(session: Session, now: datetime, config: Config) -> int:
             Subscription.status == SubscriptionStatus.CANCELED,
             ended_at > now - WIN_BACK_AFTER_END - CATCH_UP,
             ended_at <= now - WIN_BACK_AFTER_END,
-            ~_gives_regularly(Subscription.supporter_id),  # type: ignore[operator]
+            ~gives_regularly(Subscription.supporter_id),
             ~exists().where(
                 later.supporter_id == Subscription.supporter_id, later.paid_at > ended_at
             ),

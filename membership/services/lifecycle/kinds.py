@@ -90,7 +90,7 @@ KINDS: dict[str, Kind] = {
             {
                 "amount": "the gift they gave",
                 "monthly_amount": "the monthly amount we suggest",
-                "monthly_link": "opens the support form filled in for that monthly gift",
+                "monthly_link": "a page with one button that opens Checkout for that monthly gift",
             },
             "Would you give {monthly_amount} a month?",
             "Dear {first_name},\n\nA month ago you gave {amount} to {publication_name}. Thank "

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from membership.config import Config
 from membership.emails.newsletter import Appeal
 from membership.formatting import format_money
-from membership.models import Donation, DonationIntent, NewsletterIssue, utcnow
+from membership.models import Donation, DonationIntent, DonationStatus, NewsletterIssue, utcnow
 from membership.services.banner import control_variant
 
 _SOURCE = re.compile(r"^newsletter-([0-9]{1,12})$")
@@ -55,13 +55,17 @@ def issue_appeal(
 
 def issue_gifts(session: Session, issue_id: int) -> tuple[int, int]:
     """(payments, total in minor units) attributed to the issue's appeal: every payment of a
-    gift started from one of its links, renewals of a monthly gift included."""
+    gift started from one of its links, renewals of a monthly gift included, failed payments not
+    (as the reports' newsletter issues count them)."""
     payments, total = session.execute(
         select(
             func.count(Donation.id),
             func.coalesce(func.sum(Donation.amount_cents + Donation.fee_cents), 0),
         )
         .join(DonationIntent, DonationIntent.id == Donation.intent_id)
-        .where(DonationIntent.source_issue_id == issue_id)
+        .where(
+            DonationIntent.source_issue_id == issue_id,
+            Donation.status != DonationStatus.FAILED,
+        )
     ).one()
     return int(payments), int(total)

@@ -38,6 +38,7 @@ EXPORTS = {
     "cohorts": "Cohort retention",
     "articles": "Articles",
     "variants": "Banner variants",
+    "issues": "Newsletter issues",
     "donations": "Every donation",
 }
 
@@ -141,7 +142,7 @@ def _rows(
         for c in cohort_rows:
             yield [c.label, str(c.size), *(str(n) for n in c.retained)]
     else:
-        by = "article" if kind == "articles" else "variant"
+        by = {"articles": "article", "variants": "variant", "issues": "issue"}[kind]
         funnel_rows = funnel(session, by, request.start, request.end, zone)
         yield from table_rows(FUNNEL_COLUMNS, funnel_rows, money)
 

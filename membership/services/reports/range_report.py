@@ -46,6 +46,7 @@ class Report:
     cohorts: list[CohortRow]
     articles: list[FunnelRow]
     variants: list[FunnelRow]
+    issues: list[FunnelRow]
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,5 @@ def full_report(session: Session, request: ReportRequest, zone: ZoneInfo, now: d
         cohorts=cohorts(session, request.start, request.end, zone, now),
         articles=funnel(session, "article", request.start, request.end, zone),
         variants=funnel(session, "variant", request.start, request.end, zone),
+        issues=funnel(session, "issue", request.start, request.end, zone),
     )

@@ -171,17 +171,17 @@ def test_each_email_of_a_year_arrives_once_on_its_day(
     review = bodies["Your 2027 with The Observatory"]
     assert "you gave $75 to The Observatory" in review
 
-    # The upgrade ask's link opens the support form filled in for $5 a month, through our
-    # signed redirect, which notes that the link was opened.
+    # The upgrade ask's link opens, through our signed redirect (which notes that the link was
+    # opened), a page whose one button starts Checkout for $5 a month.
     ask = bodies["Would you give $5 a month?"]
     link = TRACKED.search(ask)
     assert link, ask
     response = client.get(path_of(link.group(0)))
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(
-        "/support?amount=500&frequency=monthly&source=upgrade-ask"
-    )
-    assert client.get(path_of(response.headers["Location"])).status_code == 200
+    assert "/support/monthly/" in response.headers["Location"]
+    offer = client.get(path_of(response.headers["Location"]))
+    assert offer.status_code == 200
+    assert b"Continue to payment: $5 a month" in offer.data
     opened = db.session.scalars(
         select(LifecycleMessage).where(LifecycleMessage.link_opened_at.is_not(None))
     ).all()

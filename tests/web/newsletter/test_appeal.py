@@ -86,3 +86,11 @@ def test_appeal_goes_to_non_supporters_and_its_gift_counts_under_the_issue(
     )
     gifts = page.get_data(as_text=True).split('id="issue-gifts"')[1].split("</p>")[0]
     assert "<strong>1</strong> payment," in gifts and "<strong>$7" in gifts
+    # ... and under the issue in the staff reports.
+    # Three days around today, whatever the newsroom's zone.
+    start, end = ((utcnow() + timedelta(days=n)).date().isoformat() for n in (-1, 1))
+    report = staff_client(app, make_staff(StaffRole.FINANCE)).get(
+        f"/staff/reports?start={start}&end={end}&group=day"
+    )
+    issues = report.get_data(as_text=True).split('id="issues-table"')[1].split("</table>")[0]
+    assert '<th scope="row">Weekly</th>' in issues and "$7" in issues
