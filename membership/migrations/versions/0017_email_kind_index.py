@@ -2,7 +2,7 @@
 found through an index rather than a scan of every email ever queued
 
 Revision ID: 0017_email_kind_index
-Revises: 0012_integrations
+Revises: 0016_newsletter_deliveries
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_email_kind_index'
-down_revision = '0012_integrations'
+down_revision = '0016_newsletter_deliveries'
 branch_labels = None
 depends_on = None
 
