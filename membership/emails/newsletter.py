@@ -8,6 +8,7 @@ from typing import Any
 from membership.config import Config
 from membership.emails.render import ComposedEmail, render_email
 from membership.models import NewsletterIssue
+from membership.services.markdown import markdown_to_text
 
 # Stands for each reader's own unsubscribe link in an issue rendered once for a whole send.
 UNSUBSCRIBE_PLACEHOLDER = "%%UNSUBSCRIBE_URL%%"
@@ -101,6 +102,7 @@ def issue_email(
         config,
         "newsletter_issue",
         issue=issue,
+        body_text=markdown_to_text(issue.body_markdown),
         unsubscribe_url=UNSUBSCRIBE_PLACEHOLDER,
         test=test,
         appeal=appeal,

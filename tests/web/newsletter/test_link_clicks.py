@@ -42,6 +42,8 @@ def test_clicks_are_counted_per_link_and_nobody_is_tracked(app: Flask, smtp: Smt
     text = first.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "https://example.org/report" not in html and "<img" not in html
     assert "https://example.org/report" not in text
+    # The text part reads as words, not Markdown: the link's words with its address beside them.
+    assert "[the report]" not in text and "Read the report (" in text
     # The two links come first (the appeal block's follow, for these non-supporters);
     # bare URLs are linked in the text part only.
     text_links = CLICK.findall(text)
