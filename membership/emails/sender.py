@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
+
+from jinja2 import TemplateError
 
 from membership.addresses import address_problem
 from membership.config import Config, ConfigError
+from membership.emails.deferred import render_deferred
 
 logger = logging.getLogger("membership.outbox")
 
@@ -54,6 +57,8 @@ class OutgoingEmail:
     created_at: datetime
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Queued to be rendered now (`emails.deferred`): text and html are empty until then.
+    render_data: Mapping[str, Any] | None = None
 
 
 def check_email_fields(to: str, subject: str, headers: Mapping[str, str]) -> None:
@@ -82,9 +87,14 @@ def build_mime(email: OutgoingEmail, *, mail_from: str) -> MimeMessage:
     message["Message-ID"] = message_id(email, mail_from=mail_from)
     for name, value in email.headers.items():
         message[name] = value
-    message.set_content(email.text)
-    if email.html is not None:
-        message.add_alternative(email.html, subtype="html")
+    text, html = (
+        (email.text, email.html)
+        if email.render_data is None
+        else render_deferred(email.render_data)
+    )
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 
@@ -235,7 +245,7 @@ def sender_from_config(config: Config) -> SmtpSender | ConsoleSender:
 def _build_or_explain(email: OutgoingEmail, mail_from: str) -> MimeMessage:
     try:
         return build_mime(email, mail_from=mail_from)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, KeyError, TemplateError) as error:
         # A message that cannot be built must fail its attempt, not crash the worker.
         raise MailDeliveryError(f"cannot build email {email.id}: {error}") from error
 

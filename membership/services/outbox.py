@@ -96,6 +96,35 @@ def queue_email_or_record_failure(
         return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
 
 
+def queue_money_email(
+    session: Session, email: ComposedEmail, *, dedupe_key: str, now: datetime | None = None
+) -> EmailStatus | None:
+    """`queue_email_or_record_failure` in one Core statement, for the webhook's hot path: the
+    queued row's status (FAILED when the address can never be sent to), or None when
+    `dedupe_key` was already used. No ORM object is made: nothing here reads the row again."""
+    values = _row(email, dedupe_key, now or utcnow())
+    try:
+        check_email_fields(email.to, email.subject, email.headers)
+    except InvalidEmailError as error:
+        logger.warning("%s email not queued: %s", email.kind, error)
+        values.update(
+            to_address=CONTROL_RE.sub("", email.to.strip())[:320],
+            status=EmailStatus.FAILED,
+            last_error=f"not queued: {error}"[:MAX_ERROR_LENGTH],
+        )
+    status = session.execute(_insert_returning_status(session), values).scalar()
+    return None if status is None else EmailStatus(status)
+
+
+def _insert_returning_status(session: Session) -> Any:
+    table = EmailMessage.__table__
+    return (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.status)
+    )
+
+
 def enqueue_email(
     session: Session,
     *,
@@ -144,6 +173,7 @@ def _row(email: ComposedEmail, dedupe_key: str | None, now: datetime) -> dict[st
         "subject": email.subject,
         "text_body": email.text,
         "html_body": email.html,
+        "render_data": email.render_data,
         "headers": email.headers,
         "status": EmailStatus.QUEUED,
         "attempts": 0,
@@ -352,6 +382,7 @@ def _outgoing(message: EmailMessage) -> OutgoingEmail:
         html=message.html_body,
         headers=dict(message.headers),
         created_at=message.created_at,
+        render_data=message.render_data,
     )
 
 
