@@ -20,7 +20,7 @@ from membership.models import NewsletterIssue, SubscriberStatus, utcnow
 from membership.payments.account_setup import AccountSetup
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
-from membership.services import outbox as outbox_service
+from membership.services import outbox_delivery
 from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.errors import PaymentUnavailable
 from membership.services.integrations.delivery import deliver_due_webhooks_job
@@ -194,7 +194,7 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
     stop = threading.Event()
     with stop_on_signals(stop, enabled=not once):
         while not stop.is_set():
-            report = outbox_service.deliver_due_job(
+            report = outbox_delivery.deliver_due_job(
                 db.session(),
                 sender,
                 batch_size=batch,
