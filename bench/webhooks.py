@@ -3,6 +3,9 @@ gunicorn, fed the same signed events by a bounded Python load generator on loopb
 
 Each distinct event is a paid one-off Checkout Session for a new reader (the full path: ledger row,
 supporter, donation, receipt in the outbox); a share of them is delivered twice, as Stripe does.
+The app asks Stripe for each payment's charge: the bench starts the stand-in on loopback for that
+(it does not know the bench's payment intents, so each answer is a 404 and the donation is recorded
+without its charge id, one round trip per event as with Stripe).
 Prints both rates, the ratio (goal >= 0.5) and the row counts: exactly one per distinct event.
 """
 
@@ -14,6 +17,7 @@ import json
 import os
 import queue
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -106,6 +110,17 @@ def load(
     return len(deliveries) / (time.perf_counter() - started), statuses
 
 
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
 def reset_database(url: str, env: dict[str, str]) -> None:
     """An empty schema for every run, so that no run finds another's rows."""
     if url.startswith("sqlite:///"):
@@ -152,36 +167,50 @@ def main() -> None:
         "DATABASE_URL": url,
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": SECRET,
-        "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called on this path
+        "STRIPE_API_BASE": "",  # the stand-in's, below
         "RATELIMIT_STORAGE_URI": "memory://",
     }
-    deliveries, distinct = make_events(args.events, args.duplicates)
+    distinct = args.events
     runs: dict[str, list[tuple[float, dict[int, int], dict[str, int]]]] = {
         "baseline": [],
         "app": [],
     }
+    standin_port = free_port()
+    standin = subprocess.Popen(
+        [sys.executable, "-m", "stripe_standin", "--port", str(standin_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env["STRIPE_API_BASE"] = f"http://127.0.0.1:{standin_port}"
     try:
+        wait_for_port(standin_port, 60)
         # Alternate the two so that whatever else the machine does weighs on both alike.
         for _round in range(args.rounds):
             for name, target in (("baseline", "bench.webhook_baseline:app"), ("app", "wsgi:app")):
                 reset_database(url, env)
+                # Signed afresh for each run: a signature older than 300 s is refused.
+                deliveries, distinct = make_events(args.events, args.duplicates)
                 port = free_port()
                 server = gunicorn(target, port, env, args.workers)
                 try:
-                    wait_for(f"http://127.0.0.1:{port}/healthz", 20)
+                    wait_for(f"http://127.0.0.1:{port}/healthz", 90)
                     rate, statuses = load(port, deliveries, args.threads)
                 finally:
                     server.terminate()
                     server.wait(timeout=10)
                 runs[name].append((rate, statuses, counts(url)))
     finally:
+        standin.terminate()
+        standin.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
     results = {
         name: sorted(done, key=lambda r: r[0])[len(done) // 2] for name, done in runs.items()
     }
 
     print(
-        f"{distinct} distinct events, {len(deliveries)} deliveries ({args.duplicates:.0%} twice), "
+        f"{distinct} distinct events, {distinct + int(distinct * args.duplicates)} deliveries ({args.duplicates:.0%} twice), "
         f"{args.threads} client threads, {args.workers} gunicorn workers"
     )
     for name, (rate, statuses, rows) in results.items():

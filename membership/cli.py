@@ -20,7 +20,7 @@ from membership.models import NewsletterIssue, SubscriberStatus, utcnow
 from membership.payments.account_setup import AccountSetup
 from membership.services import articles as article_service
 from membership.services import demo as demo_service
-from membership.services import outbox as outbox_service
+from membership.services import outbox_delivery
 from membership.services.appeal_reminders import queue_due_reminders
 from membership.services.errors import PaymentUnavailable
 from membership.services.integrations.delivery import deliver_due_webhooks_job
@@ -197,7 +197,7 @@ def outbox_work(once: bool, batch: int, poll: float) -> None:
     with stop_on_signals(stop, enabled=not once):
         while not stop.is_set():
             made = make_issue_messages_job(db.session(), config, limit=batch, copies=copies)
-            report = outbox_service.deliver_due_job(
+            report = outbox_delivery.deliver_due_job(
                 db.session(),
                 sender,
                 batch_size=batch,

@@ -4,7 +4,10 @@ dunning sequence's, in `emails.lifecycle`)."""
 
 from __future__ import annotations
 
+import functools
+
 from membership.config import Config
+from membership.emails.deferred import deferred_email
 from membership.emails.render import ComposedEmail, compose_email
 from membership.formatting import format_date, format_money
 from membership.frequency import FREQUENCY_OF, frequency_words
@@ -14,25 +17,31 @@ from membership.models import Donation, DonationRefund, Frequency, Subscription
 def receipt_email(
     config: Config, donation: Donation, *, to: str, frequency: Frequency
 ) -> ComposedEmail:
-    return compose_email(
-        config,
+    """The receipt, rendered by the worker when it is sent (`emails.deferred`): the webhook that
+    records the payment only formats its figures."""
+    money = functools.partial(
+        format_money, currency=donation.currency, locale=config.locale, always_cents=True
+    )
+    return deferred_email(
         "receipt",
         kind="receipt",
         to=to,
         subject=f"Your receipt from {config.publication_name} ({donation.receipt_number})",
-        donation=donation,
-        gift=format_money(
-            donation.amount_cents, donation.currency, locale=config.locale, always_cents=True
-        ),
-        fee=format_money(
-            donation.fee_cents, donation.currency, locale=config.locale, always_cents=True
-        ),
-        total=format_money(
-            donation.total_cents, donation.currency, locale=config.locale, always_cents=True
-        ),
-        date=format_date(donation.paid_at, config.zone),
-        frequency=frequency_words(frequency).gift,
-        account_url=account_url(config),
+        context={
+            # What emails/receipt.* read of the config and the donation, as plain values.
+            "publication_name": config.publication_name,
+            "config": {"publication_address": config.publication_address},
+            "donation": {
+                "receipt_number": donation.receipt_number,
+                "fee_cents": donation.fee_cents,
+            },
+            "gift": money(donation.amount_cents),
+            "fee": money(donation.fee_cents),
+            "total": money(donation.total_cents),
+            "date": format_date(donation.paid_at, config.zone),
+            "frequency": frequency_words(frequency).gift,
+            "account_url": account_url(config),
+        },
     )
 
 

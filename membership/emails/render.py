@@ -32,6 +32,9 @@ class ComposedEmail:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Set for a message rendered when it is sent (`membership.emails.deferred`): text and html
+    # are empty then, and this holds the template's name and its JSON context.
+    render_data: dict[str, Any] | None = None
 
 
 @lru_cache(maxsize=8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import smtplib
@@ -13,11 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
+
+from jinja2 import TemplateError
 
 from membership.addresses import address_problem
 from membership.config import Config, ConfigError
+from membership.emails.deferred import render_deferred
+from membership.emails.mime import NeedsFullBuilder, message_bytes
 
 logger = logging.getLogger("membership.outbox")
 
@@ -54,6 +59,8 @@ class OutgoingEmail:
     created_at: datetime
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Queued to be rendered now (`emails.deferred`): text and html are empty until then.
+    render_data: Mapping[str, Any] | None = None
 
 
 def check_email_fields(to: str, subject: str, headers: Mapping[str, str]) -> None:
@@ -74,23 +81,47 @@ def check_email_fields(to: str, subject: str, headers: Mapping[str, str]) -> Non
 def build_mime(email: OutgoingEmail, *, mail_from: str) -> MimeMessage:
     """A standards-conforming message: text, plus an HTML alternative when there is one."""
     message = MimeMessage()
-    message["From"] = mail_from
-    message["To"] = email.to
-    message["Subject"] = email.subject
-    # Date and Message-ID come from the queued row, so a retry is recognisably the same message.
-    message["Date"] = format_datetime(email.created_at)
-    message["Message-ID"] = message_id(email, mail_from=mail_from)
-    for name, value in email.headers.items():
+    for name, value in _headers(email, mail_from):
         message[name] = value
-    message.set_content(email.text)
-    if email.html is not None:
-        message.add_alternative(email.html, subtype="html")
+    text, html = _bodies(email)
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 
+def message_data(email: OutgoingEmail, *, mail_from: str) -> bytes:
+    """The message as SMTP-ready bytes, written without the email package's header machinery
+    (`emails.mime`); raises `NeedsFullBuilder` when only `build_mime` can write it."""
+    text, html = _bodies(email)
+    return message_bytes(_headers(email, mail_from), text, html)
+
+
+def _headers(email: OutgoingEmail, mail_from: str) -> list[tuple[str, str]]:
+    return [
+        ("From", mail_from),
+        ("To", email.to),
+        ("Subject", email.subject),
+        # Date and Message-ID come from the queued row, so a retry is recognisably the same message.
+        ("Date", format_datetime(email.created_at)),
+        ("Message-ID", message_id(email, mail_from=mail_from)),
+        *email.headers.items(),
+    ]
+
+
+def _bodies(email: OutgoingEmail) -> tuple[str, str | None]:
+    if email.render_data is None:
+        return email.text, email.html
+    return render_deferred(email.render_data)
+
+
 def message_id(email: OutgoingEmail, *, mail_from: str) -> str:
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
-    return f"<outbox.{email.id}.{email.created_at:%Y%m%d%H%M%S}@{domain}>"
+    return f"<outbox.{email.id}.{email.created_at:%Y%m%d%H%M%S}@{_domain(mail_from)}>"
+
+
+@functools.lru_cache(maxsize=8)
+def _domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
 class MailConnection(Protocol):
@@ -177,9 +208,16 @@ class _SmtpConnection:
         self.envelope_from = parseaddr(mail_from)[1]
 
     def send(self, email: OutgoingEmail) -> None:
-        mime = _build_or_explain(email, self.mail_from)
         try:
-            self.client.send_message(mime, from_addr=self.envelope_from, to_addrs=[email.to])
+            data = _data_or_explain(email, self.mail_from)
+        except NeedsFullBuilder:
+            data = None
+        try:
+            if data is not None:
+                self.client.sendmail(self.envelope_from, [email.to], data)
+            else:
+                mime = _build_or_explain(email, self.mail_from)
+                self.client.send_message(mime, from_addr=self.envelope_from, to_addrs=[email.to])
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _reply in error.recipients.values()]
             failure = RecipientRejected if codes and min(codes) >= 500 else MailDeliveryError
@@ -232,10 +270,19 @@ def sender_from_config(config: Config) -> SmtpSender | ConsoleSender:
     return ConsoleSender(mail_from=config.mail_from)
 
 
+def _data_or_explain(email: OutgoingEmail, mail_from: str) -> bytes:
+    try:
+        return message_data(email, mail_from=mail_from)
+    except NeedsFullBuilder:
+        raise
+    except (ValueError, TypeError, KeyError, TemplateError) as error:
+        raise MailDeliveryError(f"cannot build email {email.id}: {error}") from error
+
+
 def _build_or_explain(email: OutgoingEmail, mail_from: str) -> MimeMessage:
     try:
         return build_mime(email, mail_from=mail_from)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, KeyError, TemplateError) as error:
         # A message that cannot be built must fail its attempt, not crash the worker.
         raise MailDeliveryError(f"cannot build email {email.id}: {error}") from error
 

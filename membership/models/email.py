@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,8 +36,11 @@ class EmailMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
+    # Empty when `render_data` is set: `membership.emails.deferred` renders the bodies from it
+    # (by `kind`) when the message is sent or shown, so the queueing transaction does not.
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    render_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Extra headers such as List-Unsubscribe, name -> value.
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus), default=EmailStatus.QUEUED)

@@ -15,7 +15,7 @@ from membership.emails.receipts import (
 from membership.frequency import frequency_of
 from membership.models import Donation, DonationRefund, EmailStatus, Subscription, Supporter
 from membership.payments.disputes import Dispute
-from membership.services.outbox import queue_email_or_record_failure
+from membership.services.outbox import queue_email_or_record_failure, queue_money_email
 
 
 def queue_receipt(
@@ -31,12 +31,12 @@ def queue_receipt(
         session.get(Subscription, donation.subscription_id) if donation.subscription_id else None
     )
     frequency = frequency_of(donation.kind, subscription.interval if subscription else None)
-    queued = queue_email_or_record_failure(
+    status = queue_money_email(
         session,
         receipt_email(config, donation, to=supporter.email, frequency=frequency),
         dedupe_key=dedupe_key or f"receipt:{donation.id}",
     )
-    return queued is not None and queued.status is EmailStatus.QUEUED
+    return status is EmailStatus.QUEUED
 
 
 def queue_refund_confirmation(

@@ -7,7 +7,6 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,40 +17,17 @@ from membership.addresses import CONTROL_RE
 from membership.emails.render import ComposedEmail
 from membership.emails.sender import (
     InvalidEmailError,
-    MailConnection,
-    MailDeliveryError,
     OutgoingEmail,
-    RecipientRejected,
-    Sender,
     check_email_fields,
 )
 from membership.models import EmailMessage, EmailStatus, utcnow
 from membership.services.sql import dialect_insert, insert_or_ignore
-from membership.services.suppression import suppress_address
 
 logger = logging.getLogger("membership.outbox")
 
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 6 * 3600
 MAX_ERROR_LENGTH = 2000
-
-
-@dataclass(frozen=True)
-class DeliveryReport:
-    """What one batch did: sent, given up on (failed), or put back for a later attempt (retried)."""
-
-    sent: int = 0
-    failed: int = 0
-    retried: int = 0
-
-    @property
-    def claimed(self) -> int:
-        return self.sent + self.failed + self.retried
-
-    def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(
-            self.sent + other.sent, self.failed + other.failed, self.retried + other.retried
-        )
 
 
 def queue_email(
@@ -94,6 +70,35 @@ def queue_email_or_record_failure(
             last_error=f"not queued: {error}"[:MAX_ERROR_LENGTH],
         )
         return insert_or_ignore(session, EmailMessage, values, ["dedupe_key"])
+
+
+def queue_money_email(
+    session: Session, email: ComposedEmail, *, dedupe_key: str, now: datetime | None = None
+) -> EmailStatus | None:
+    """`queue_email_or_record_failure` in one Core statement, for the webhook's hot path: the
+    queued row's status (FAILED when the address can never be sent to), or None when
+    `dedupe_key` was already used. No ORM object is made: nothing here reads the row again."""
+    values = _row(email, dedupe_key, now or utcnow())
+    try:
+        check_email_fields(email.to, email.subject, email.headers)
+    except InvalidEmailError as error:
+        logger.warning("%s email not queued: %s", email.kind, error)
+        values.update(
+            to_address=CONTROL_RE.sub("", email.to.strip())[:320],
+            status=EmailStatus.FAILED,
+            last_error=f"not queued: {error}"[:MAX_ERROR_LENGTH],
+        )
+    status = session.execute(_insert_returning_status(session), values).scalar()
+    return None if status is None else EmailStatus(status)
+
+
+def _insert_returning_status(session: Session) -> Any:
+    table = EmailMessage.__table__
+    return (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.status)
+    )
 
 
 def enqueue_email(
@@ -144,6 +149,7 @@ def _row(email: ComposedEmail, dedupe_key: str | None, now: datetime) -> dict[st
         "subject": email.subject,
         "text_body": email.text,
         "html_body": email.html,
+        "render_data": email.render_data,
         "headers": email.headers,
         "status": EmailStatus.QUEUED,
         "attempts": 0,
@@ -170,6 +176,62 @@ def claim_batch(
     single UPDATE atomic there. The attempt is counted here, when it starts, so a message that
     kills its worker every time still runs out of attempts.
     """
+    stmt = _claim(session, limit, now, lease_seconds, max_attempts, worker).returning(EmailMessage)
+    options = {"synchronize_session": False, "populate_existing": True}
+    claimed = session.scalars(stmt.execution_options(**options)).all()
+    return sorted(claimed, key=lambda message: message.id)
+
+
+def claim_outgoing(
+    session: Session,
+    *,
+    limit: int,
+    now: datetime,
+    lease_seconds: int,
+    max_attempts: int,
+    worker: str | None = None,
+) -> list[tuple[OutgoingEmail, str]]:
+    """`claim_batch` for the sender: each message with its claim token, as plain values (no ORM
+    objects for every later commit to expire)."""
+    table = EmailMessage.__table__
+    stmt = _claim(session, limit, now, lease_seconds, max_attempts, worker).returning(
+        table.c.id,
+        table.c.to_address,
+        table.c.subject,
+        table.c.text_body,
+        table.c.html_body,
+        table.c.headers,
+        table.c.created_at,
+        table.c.render_data,
+        table.c.claimed_by,
+    )
+    rows = sorted(session.execute(stmt).all(), key=lambda row: int(row.id))
+    return [
+        (
+            OutgoingEmail(
+                id=row.id,
+                to=row.to_address,
+                subject=row.subject,
+                text=row.text_body,
+                html=row.html_body,
+                headers=dict(row.headers or {}),
+                created_at=row.created_at,
+                render_data=row.render_data,
+            ),
+            row.claimed_by or "",
+        )
+        for row in rows
+    ]
+
+
+def _claim(
+    session: Session,
+    limit: int,
+    now: datetime,
+    lease_seconds: int,
+    max_attempts: int,
+    worker: str | None,
+) -> Any:
     _give_up_on_abandoned(session, now=now, max_attempts=max_attempts)
     # Unique per claim; the worker's name after it only helps someone reading the table.
     token = f"{uuid.uuid4().hex[:12]}:{worker or _worker_name()}"[:80]
@@ -184,7 +246,7 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = (
+    return (
         update(EmailMessage)
         .where(EmailMessage.id.in_(candidates))
         .values(
@@ -193,10 +255,7 @@ def claim_batch(
             claimed_by=token,
             attempts=EmailMessage.attempts + 1,
         )
-        .returning(EmailMessage)
-        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return sorted(session.scalars(stmt).all(), key=lambda message: message.id)
 
 
 def _give_up_on_abandoned(session: Session, *, now: datetime, max_attempts: int) -> None:
@@ -246,113 +305,6 @@ def retry_delay(attempts: int) -> timedelta:
     """1 minute after the first failure, doubling each time, at most 6 hours."""
     exponent = min(max(attempts - 1, 0), 20)
     return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**exponent, MAX_RETRY_SECONDS))
-
-
-def deliver_due_job(
-    session: Session,
-    sender: Sender,
-    *,
-    batch_size: int,
-    max_attempts: int,
-    lease_seconds: int,
-    now: datetime | None = None,
-    worker: str | None = None,
-) -> DeliveryReport:
-    """Claim one batch, send it outside any transaction, record each result as it comes.
-
-    A job, so it commits in steps: the claim is committed before the slow sending so other
-    workers see it, and each result at once so a crash mid-batch re-sends as little as possible.
-    """
-    claimed = claim_batch(
-        session,
-        limit=batch_size,
-        now=now or utcnow(),
-        lease_seconds=lease_seconds,
-        max_attempts=max_attempts,
-        worker=worker,
-    )
-    batch = [(_outgoing(message), message.claimed_by or "") for message in claimed]
-    session.commit()
-    if not batch:
-        return DeliveryReport()
-    report = DeliveryReport()
-    pending = list(batch)
-    try:
-        with sender.connect() as connection:
-            while pending:
-                email, token = pending.pop(0)
-                failure = _send_one(connection, email)
-                report += _record(session, email.id, token, failure, now, max_attempts)
-    except MailDeliveryError as error:
-        # No connection (or it broke for good): every message not yet tried is retried later.
-        for email, token in pending:
-            failure = _Failure(str(error), permanent=False)
-            report += _record(session, email.id, token, failure, now, max_attempts)
-    return report
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: str
-    permanent: bool  # the server refused the recipient for good (SMTP 5xx)
-
-
-def _send_one(connection: MailConnection, email: OutgoingEmail) -> _Failure | None:
-    try:
-        connection.send(email)
-    except RecipientRejected as error:
-        return _Failure(str(error), permanent=True)
-    except MailDeliveryError as error:
-        return _Failure(str(error), permanent=False)
-    return None
-
-
-def _record(
-    session: Session,
-    message_id: int,
-    token: str,
-    failure: _Failure | None,
-    now: datetime | None,
-    max_attempts: int,
-) -> DeliveryReport:
-    when = now or utcnow()
-    message = session.get(EmailMessage, message_id)
-    if message is None or message.claimed_by != token:
-        # Our lease ran out and another worker claimed the message; its result is the one to keep.
-        logger.warning("email %s: lease lost before its result was recorded", message_id)
-        session.rollback()
-        return DeliveryReport()
-    if failure is None:
-        mark_sent(session, message, now=when)
-        session.commit()
-        return DeliveryReport(sent=1)
-    logger.warning("email %s to %s not sent: %s", message.id, message.to_address, failure.error)
-    if failure.permanent:
-        # A 5xx for the recipient: no retry, and no more newsletters or lifecycle email to it.
-        suppress_address(
-            session, message.to_address, reason="bounce", detail=failure.error, now=when
-        )
-    status = mark_failed(
-        session,
-        message,
-        error=failure.error,
-        now=when,
-        max_attempts=message.attempts if failure.permanent else max_attempts,
-    )
-    session.commit()
-    return DeliveryReport(failed=1) if status is EmailStatus.FAILED else DeliveryReport(retried=1)
-
-
-def _outgoing(message: EmailMessage) -> OutgoingEmail:
-    return OutgoingEmail(
-        id=message.id,
-        to=message.to_address,
-        subject=message.subject,
-        text=message.text_body,
-        html=message.html_body,
-        headers=dict(message.headers),
-        created_at=message.created_at,
-    )
 
 
 def _worker_name() -> str:

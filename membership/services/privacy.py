@@ -16,6 +16,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from membership.emails.deferred import message_bodies
 from membership.models import (
     AccountSession,
     Base,
@@ -159,6 +160,13 @@ def _emails_to(session: Session, address: str | None) -> list[EmailMessage]:
     )
 
 
+def _email_row(message: EmailMessage) -> Row:
+    """An email as the reader got it: one queued to be rendered at delivery is rendered now."""
+    row = row_dict(message)
+    row["text_body"], row["html_body"] = message_bodies(message)
+    return row
+
+
 def _owned_rows(
     session: Session,
     model: type[Donation | Subscription | SupporterCustomer | AccountSession],
@@ -176,7 +184,7 @@ def export_personal_data(session: Session, supporter: Supporter, *, now: datetim
         "donation": _owned_rows(session, Donation, supporter),
         "subscription": _owned_rows(session, Subscription, supporter),
         "donation_intent": [row_dict(i) for i in _intents_of(session, supporter)],
-        "email_message": [row_dict(m) for m in _emails_to(session, supporter.email)],
+        "email_message": [_email_row(m) for m in _emails_to(session, supporter.email)],
         "sign_in_token": [
             row_dict(t)
             for t in session.scalars(

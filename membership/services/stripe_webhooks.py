@@ -47,7 +47,7 @@ from membership.services.ledger.invoices import (
     record_invoice_payment_failed,
 )
 from membership.services.ledger.subscriptions import refresh_subscription
-from membership.services.sql import insert_or_ignore
+from membership.services.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +235,9 @@ def apply_event(
     """
     # Stored as processed right away, which saves an update on the usual path; a failed handler
     # marks it unprocessed again below.
-    inserted = insert_or_ignore(
-        session,
-        StripeEvent,
+    # Core, RETURNING only the id: nothing reads the stored payload back as an ORM object.
+    inserted = session.execute(
+        _insert_event(session),
         {
             "id": event.id,
             "type": event.type,
@@ -246,8 +246,7 @@ def apply_event(
             "received_at": now,
             "processed_at": now,
         },
-        ["id"],
-    )
+    ).scalar()
     retrying = inserted is None
     if retrying:
         stored = session.scalar(
@@ -278,6 +277,15 @@ def apply_event(
     if retrying:
         _mark(session, event.id, processed_at=now, error=None)
     return Outcome.APPLIED if route is not None else Outcome.IGNORED
+
+
+def _insert_event(session: Session) -> Any:
+    table = StripeEvent.__table__
+    return (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+    )
 
 
 def _mark(

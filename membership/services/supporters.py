@@ -6,7 +6,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from membership.models import Supporter, SupporterCustomer
-from membership.services.sql import insert_or_ignore
+from membership.services.sql import dialect_insert, insert_or_ignore
 
 
 def normalize_email(email: str) -> str:
@@ -37,7 +37,10 @@ def find_or_create_supporter(
         return None
     # One look-up by either key; the customer's own record wins over an address match.
     found = session.scalars(select(Supporter).where(or_(*keys)).order_by(Supporter.id)).all()
-    holder = session.scalar(_holder_of(stripe_customer_id)) if stripe_customer_id else None
+    # The look-up includes the customer's holder: when it found nobody, there is none.
+    holder = (
+        session.scalar(_holder_of(stripe_customer_id)) if stripe_customer_id and found else None
+    )
     supporter = next(
         (
             s
@@ -48,8 +51,12 @@ def find_or_create_supporter(
         found[0] if found else None,
     )
     if supporter is None and address:
+        # Nobody holds the customer (the look-up found nobody): the new row takes it at once.
         created = insert_or_ignore(
-            session, Supporter, {"email": address, "name": name[:200]}, ["email"]
+            session,
+            Supporter,
+            {"email": address, "name": name[:200], "stripe_customer_id": stripe_customer_id},
+            ["email"],
         )
         supporter = created or session.scalar(select(Supporter).where(Supporter.email == address))
         if created is not None:
@@ -88,11 +95,11 @@ def _holder_of(stripe_customer_id: str) -> Select[int]:
 
 def record_customer(session: Session, supporter: Supporter, stripe_customer_id: str) -> None:
     """Remember a Stripe customer of this supporter (once; the first holder keeps it)."""
-    insert_or_ignore(
-        session,
-        SupporterCustomer,
+    session.execute(
+        dialect_insert(session, SupporterCustomer.__table__).on_conflict_do_nothing(
+            index_elements=["stripe_customer_id"]
+        ),
         {"supporter_id": supporter.id, "stripe_customer_id": stripe_customer_id},
-        ["stripe_customer_id"],
     )
 
 

@@ -33,7 +33,7 @@ from membership.payments.gateway import StripeGateway
 from membership.services import job_leases
 from membership.services.integrations.delivery import WebhookReport, deliver_due_webhooks_job
 from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
-from membership.services.outbox import DeliveryReport, deliver_due_job
+from membership.services.outbox_delivery import DeliveryReport, deliver_due_job
 from membership.worker.registry import Job, JobContext, registered_jobs
 
 log = logging.getLogger("membership.jobs")

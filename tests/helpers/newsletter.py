@@ -16,7 +16,7 @@ from membership.emails.sender import SmtpSender
 from membership.extensions import db
 from membership.models import StaffMember, StaffRole, Subscriber
 from membership.services.newsletter.delivery import IssueCopies, make_issue_messages_job
-from membership.services.outbox import DeliveryReport, deliver_due_job
+from membership.services.outbox_delivery import DeliveryReport, deliver_due_job
 
 MAIL_FROM = "The Observatory <support@observatory.example>"
 CONFIRM_LINK = re.compile(r"https?://[^\s\"<>]+/newsletter/confirm/[A-Za-z0-9_.\-]+")

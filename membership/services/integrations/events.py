@@ -40,13 +40,27 @@ def new_message_id() -> str:
 
 def emit(session: Session, event_type: str, data: dict[str, Any], *, now: datetime) -> int:
     """Queue the event for every active endpoint that asked for it; how many were queued."""
-    endpoints = [
+    return _emit_to(session, _endpoints_for(session, event_type), event_type, data, now=now)
+
+
+def _endpoints_for(session: Session, event_type: str) -> list[WebhookEndpoint]:
+    return [
         endpoint
         for endpoint in session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
         )
         if event_type in endpoint.events
     ]
+
+
+def _emit_to(
+    session: Session,
+    endpoints: list[WebhookEndpoint],
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+) -> int:
     if not endpoints:
         return 0
     message_id = new_message_id()
@@ -76,6 +90,10 @@ def _supporter_data(session: Session, supporter_id: int | None) -> dict[str, Any
 def donation_event(
     session: Session, event_type: str, donation: Donation, *, now: datetime | None = None
 ) -> int:
+    # Asked first: with no endpoint for it (the usual case) the donation is not serialised.
+    endpoints = _endpoints_for(session, event_type)
+    if not endpoints:
+        return 0
     refunds = session.scalars(
         select(DonationRefund)
         .where(DonationRefund.donation_id == donation.id)
@@ -85,7 +103,7 @@ def donation_event(
         "donation": DONATION.dump(DonationView(donation, refunds)),
         "supporter": _supporter_data(session, donation.supporter_id),
     }
-    return emit(session, event_type, data, now=now or utcnow())
+    return _emit_to(session, endpoints, event_type, data, now=now or utcnow())
 
 
 def subscription_event(

@@ -32,13 +32,12 @@ from membership.emails.sender import (
 from membership.extensions import db
 from membership.models import EmailMessage, EmailStatus, EmailSuppression
 from membership.services.outbox import (
-    DeliveryReport,
     claim_batch,
-    deliver_due_job,
     enqueue_email,
     queue_checked_emails,
     retry_delay,
 )
+from membership.services.outbox_delivery import DeliveryReport, deliver_due_job
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
