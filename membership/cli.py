@@ -1,5 +1,5 @@
 """The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle (api-tokens
-and webhooks live in `cli_integrations`)."""
+and webhooks live in `cli_integrations`, reports in `cli_reports`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from membership import cli_integrations as integration_commands
+from membership import cli_reports
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db, payments
@@ -374,5 +375,6 @@ def register(app: Flask) -> None:
         lifecycle_cli,
         integration_commands.api_tokens_cli,
         integration_commands.webhooks_cli,
+        cli_reports.reports_cli,
     ):
         app.cli.add_command(group)

@@ -128,7 +128,7 @@ def _rows(
         return
     buckets = make_buckets(request.start, request.end, request.grouping, zone)
     if kind == "money":
-        money_rows = money_by_bucket(session, buckets)
+        money_rows = money_by_bucket(session, buckets, zone)
         yield from table_rows(MONEY_COLUMNS, [*money_rows, money_total(money_rows)], money)
     elif kind == "movements":
         instants = movement_instants(buckets, now)
