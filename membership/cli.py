@@ -29,6 +29,7 @@ from membership.services.newsletter import list_admin, list_import
 from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
+from membership.services.reports import summary as report_summary
 from membership.services.staff import accounts as staff_service
 from membership.services.stripe_setup import set_up_stripe
 from membership.services.stripe_sync import sync_from_stripe
@@ -49,6 +50,11 @@ lifecycle_cli = AppGroup("lifecycle", help="Lifecycle email: welcome, asks, dunn
 def demo_seed() -> None:
     """Add the demo articles, banner variants and staff account (safe to run again)."""
     summary = demo_service.seed_demo(db.session())
+    # The staff reports read the daily summary of the publication's zone (built once here;
+    # the money writers keep it from then on).
+    config: Config = current_app.config["MEMBERSHIP"]
+    if not report_summary.covers(db.session(), config.zone):
+        report_summary.rebuild(db.session(), config.zone)
     db.session().commit()
     click.echo(
         f"Demo ready: {summary.articles} articles, {summary.variants} banner variants, "
