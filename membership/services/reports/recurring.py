@@ -155,37 +155,30 @@ def movements(
         .where(SPAN.c.ends_at > lo, SPAN.c.ends_at <= hi),
     ).subquery("changed")
     bounds = p.alias("bounds")
+    # Each changed subscription's spans read once (one join, not a look-up per value): its MRR
+    # at the period's start and end, and whether its first span began inside the period.
+    other = SPAN.alias("other")
 
-    def value_at(at: Any, name: str) -> Any:
-        other = SPAN.alias(name)
-        return func.coalesce(
-            select(func.sum(other.c.mrr_cents))
-            .where(
-                other.c.subscription_id == changed.c.sub,
-                other.c.starts_at <= at,
-                or_(other.c.ends_at.is_(None), other.c.ends_at > at),
-            )
-            .scalar_subquery(),
-            0,
+    def mrr_open_at(at: Any) -> Any:
+        is_open = and_(
+            other.c.starts_at <= at, or_(other.c.ends_at.is_(None), other.c.ends_at > at)
         )
+        return func.coalesce(func.sum(case((is_open, other.c.mrr_cents), else_=0)), 0)
 
-    earliest = SPAN.alias("earliest")
-    first_start = (
-        select(func.min(earliest.c.starts_at))
-        .where(earliest.c.subscription_id == changed.c.sub)
-        .scalar_subquery()
-    )
     pairs = (
         select(
             changed.c.period,
-            value_at(bounds.c.starts, "before_span").label("before"),
-            value_at(bounds.c.ends, "after_span").label("after"),
-            (first_start > bounds.c.starts).label("first_time"),
+            mrr_open_at(bounds.c.starts).label("before"),
+            mrr_open_at(bounds.c.ends).label("after"),
+            (func.min(other.c.starts_at) > bounds.c.starts).label("first_time"),
         )
-        .select_from(changed.join(bounds, bounds.c.idx == changed.c.period))
-        # Materialized: each value is looked up once per row, not once per use below.
+        .select_from(
+            changed.join(bounds, bounds.c.idx == changed.c.period).join(
+                other, other.c.subscription_id == changed.c.sub
+            )
+        )
+        .group_by(changed.c.period, changed.c.sub, bounds.c.starts, bounds.c.ends)
         .cte("pairs")
-        .prefix_with("MATERIALIZED")
     )
     grew = and_(pairs.c.before == 0, pairs.c.after > 0)
     is_new = and_(grew, pairs.c.first_time)
