@@ -242,8 +242,19 @@ def cohorts(
     for k, row in enumerate(rows):
         row.retained = [0] * max(0, len(ends) - k)
     cohort_months = bucket_table(months, "cohort_months")
+    # A subscription's first span began in the range when one began there and none before:
+    # only the spans of the range are read, not every span ever.
+    lo, hi = months[0].starts, months[-1].ends
+    earlier = SPAN.alias("earlier")
     first_start = (
         select(SPAN.c.subscription_id.label("sub"), func.min(SPAN.c.starts_at).label("first"))
+        .where(
+            SPAN.c.starts_at >= lo,
+            SPAN.c.starts_at < hi,
+            ~select(earlier.c.id)
+            .where(earlier.c.subscription_id == SPAN.c.subscription_id, earlier.c.starts_at < lo)
+            .exists(),
+        )
         .group_by(SPAN.c.subscription_id)
         .subquery("first_start")
     )
