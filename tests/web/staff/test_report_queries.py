@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -26,8 +27,6 @@ NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
     [(date(2025, 10, 1), date(2025, 12, 31)), (date(2026, 3, 1), date(2026, 6, 30))],
 )
 def test_cohorts_and_movements_match_the_spans(first: date, last: date) -> None:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo("Europe/Berlin")
     insert_history(db.session(), HistorySpec(now=NOW, subscriptions=150, one_off=0, seed=11))
     db.session.commit()
