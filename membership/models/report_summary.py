@@ -44,3 +44,17 @@ class DailySummary(Base):
     refunds_cents: Mapped[int] = mapped_column(Integer, default=0)
     dispute_cents: Mapped[int] = mapped_column(Integer, default=0)
     dispute_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyMrr(Base):
+    """MRR spans started and ended per local day (in `zone`): MRR at a local midnight is what
+    started before it less what ended before it, without reading every span."""
+
+    __tablename__ = "daily_mrr"
+
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started_cents: Mapped[int] = mapped_column(Integer, default=0)
+    started_count: Mapped[int] = mapped_column(Integer, default=0)
+    ended_cents: Mapped[int] = mapped_column(Integer, default=0)
+    ended_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,4 @@
-"""daily summary: money per local day, currency, kind and gift amount, for the staff reports
+"""daily summary: money per local day, currency, kind and gift amount, and MRR started and ended per day, for the staff reports
 
 Revision ID: 0014_daily_summary
 Revises: 0012_integrations
@@ -36,8 +36,18 @@ def upgrade():
     sa.Column('dispute_fee_cents', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('zone', 'day', 'currency', 'kind', 'amount_cents', name=op.f('pk_daily_summary'))
     )
+    op.create_table('daily_mrr',
+    sa.Column('zone', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('started_cents', sa.Integer(), nullable=False),
+    sa.Column('started_count', sa.Integer(), nullable=False),
+    sa.Column('ended_cents', sa.Integer(), nullable=False),
+    sa.Column('ended_count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('zone', 'day', name=op.f('pk_daily_mrr'))
+    )
 
 
 def downgrade():
+    op.drop_table('daily_mrr')
     op.drop_table('daily_summary')
     op.drop_table('summary_zone')

@@ -68,7 +68,7 @@ def dashboard(session: Session, zone: ZoneInfo, now: datetime) -> Dashboard:
     previous_to_date = early
     previous_month = money_total([early, late], label=previous_first.strftime("%B %Y"))
     this_month.label = this_first.strftime("%B %Y")
-    (movement,) = movements(session, [this_start, now], [this_first.strftime("%B %Y")])
+    (movement,) = movements(session, [this_start, now], [this_first.strftime("%B %Y")], zone)
     mrr, active = movement.mrr_end, movement.active_end
     one_off = gift_stats(session, this_start, now, zone)["one_off"]
     failing = session.execute(
@@ -125,7 +125,7 @@ def mrr_trend(
     first = first_of_month(now.astimezone(zone).date(), 1 - months)
     month_firsts = [add_months(first, k) for k in range(months)]
     instants = [*(local_midnight(day, zone) for day in month_firsts[1:]), now]
-    levels = mrr_at(session, instants)
+    levels = mrr_at(session, instants, zone)
     return [
         TrendPoint(day.strftime("%b %Y"), mrr, active)
         for day, (mrr, active) in zip(month_firsts, levels, strict=True)

@@ -69,7 +69,9 @@ def full_report(session: Session, request: ReportRequest, zone: ZoneInfo, now: d
         money=money,
         total=money_total(money),
         gifts=gift_stats(session, buckets[0].starts, buckets[-1].ends, zone),
-        movements=movements(session, movement_instants(buckets, now), [b.label for b in buckets]),
+        movements=movements(
+            session, movement_instants(buckets, now), [b.label for b in buckets], zone
+        ),
         cohorts=cohorts(session, request.start, request.end, zone, now),
         articles=funnel(session, "article", request.start, request.end, zone),
         variants=funnel(session, "variant", request.start, request.end, zone),

@@ -29,11 +29,13 @@ from sqlalchemy.sql import column
 from membership.dates import first_of_month
 from membership.models import (
     COUNTED_REFUNDS,
+    DailyMrr,
     DailySummary,
     DisputeMovement,
     Donation,
     DonationRefund,
     DonationStatus,
+    MrrSpan,
     SummaryZone,
     UTCDateTime,
     utcnow,
@@ -43,6 +45,8 @@ from membership.services.sql import dialect_insert
 
 SUMMARY = DailySummary.__table__
 KEY = ("zone", "day", "currency", "kind", "amount_cents")
+MRR = DailyMrr.__table__
+MRR_FIGURES = ("started_cents", "started_count", "ended_cents", "ended_count")
 FIGURES = ("donations", "fees_cents", "refunds_cents", "dispute_cents", "dispute_fee_cents")
 
 
@@ -164,31 +168,54 @@ def dispute_moved(session: Session, donation: Donation, movement: DisputeMovemen
     )
 
 
+def mrr_changed(
+    session: Session,
+    started: Sequence[tuple[datetime, int]] = (),
+    ended: Sequence[tuple[datetime, int]] = (),
+) -> None:
+    """Spans of (when, mrr_cents) that started or ended, added to every kept zone."""
+    if not started and not ended:
+        return
+    zones = summary_zones(session)
+    totals: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for name in zones:
+        zone = ZoneInfo(name)
+        for offset, changes in ((0, started), (2, ended)):
+            for when, mrr in changes:
+                figures = totals[(name, local_day(when, zone))]
+                figures[offset] += mrr
+                figures[offset + 1] += 1
+    rows = [
+        {"zone": name, "day": day} | dict(zip(MRR_FIGURES, figures, strict=True))
+        for (name, day), figures in sorted(totals.items())
+    ]
+    if rows:
+        session.execute(_mrr_upsert(session), rows)
+
+
+def _mrr_upsert(session: Session) -> Any:
+    insert = dialect_insert(session, MRR)
+    return insert.on_conflict_do_update(
+        index_elements=["zone", "day"],
+        set_={name: MRR.c[name] + insert.excluded[name] for name in MRR_FIGURES},
+    )
+
+
 # Rebuilding from the raw rows.
 
 
-def rebuild(
-    session: Session,
-    zone: ZoneInfo,
-    first_day: date | None = None,
-    last_day: date | None = None,
-) -> int:
-    """Recompute the summary of `zone` from the raw rows, for the local days first..last (all
-    days when not given), and mark the zone as kept. Idempotent; the rows written."""
+def rebuild(session: Session, zone: ZoneInfo) -> int:
+    """Recompute the summary of `zone` from the raw rows and mark the zone as kept.
+    Idempotent; the number of rows written."""
     if session.get_bind().dialect.name == "postgresql":
         # Writers wait until the rebuild commits, then add their change on top of it.
-        session.execute(text("LOCK TABLE daily_summary IN EXCLUSIVE MODE"))
-    wipe = delete(DailySummary).where(DailySummary.zone == zone.key)
-    if first_day is not None:
-        wipe = wipe.where(DailySummary.day >= first_day)
-    if last_day is not None:
-        wipe = wipe.where(DailySummary.day <= last_day)
-    session.execute(wipe)
+        session.execute(text("LOCK TABLE daily_summary, daily_mrr IN EXCLUSIVE MODE"))
+    session.execute(delete(DailySummary).where(DailySummary.zone == zone.key))
+    session.execute(delete(DailyMrr).where(DailyMrr.zone == zone.key))
     span = _raw_span(session, zone)
     written = 0
     if span is not None:
-        first = max(span[0], first_day) if first_day else span[0]
-        last = min(span[1], last_day) if last_day else span[1]
+        first, last = span
         month = first_of_month(first)
         while month <= last:
             next_month = first_of_month(month, 1)
@@ -199,6 +226,7 @@ def rebuild(
             ]
             written += _rebuild_days(session, zone, days)
             month = next_month
+    written += _rebuild_mrr(session, zone)
     state = session.get(SummaryZone, zone.key)
     if state is None:
         session.add(SummaryZone(zone=zone.key, rebuilt_at=utcnow()))
@@ -206,6 +234,28 @@ def rebuild(
         state.rebuilt_at = utcnow()
     session.flush()
     return written
+
+
+def _rebuild_mrr(session: Session, zone: ZoneInfo) -> int:
+    """MRR started and ended per local day, from every span (a few per subscription)."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for starts_at, ends_at, mrr in session.execute(
+        select(MrrSpan.starts_at, MrrSpan.ends_at, MrrSpan.mrr_cents)
+    ):
+        started = days[local_day(starts_at, zone)]
+        started[0] += mrr
+        started[1] += 1
+        if ends_at is not None:
+            ended = days[local_day(ends_at, zone)]
+            ended[2] += mrr
+            ended[3] += 1
+    rows = [
+        {"zone": zone.key, "day": day} | dict(zip(MRR_FIGURES, figures, strict=True))
+        for day, figures in sorted(days.items())
+    ]
+    if rows:
+        session.execute(_mrr_upsert(session), rows)
+    return len(rows)
 
 
 def _raw_span(session: Session, zone: ZoneInfo) -> tuple[date, date] | None:

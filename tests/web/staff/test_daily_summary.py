@@ -17,11 +17,21 @@ from sqlalchemy import delete, select
 
 from helpers.factories import make_supporter
 from membership.extensions import db
-from membership.models import DailySummary, Donation, DonationKind, SummaryZone
+from membership.models import (
+    BillingInterval,
+    DailyMrr,
+    DailySummary,
+    Donation,
+    DonationKind,
+    Subscription,
+    SubscriptionStatus,
+    SummaryZone,
+)
 from membership.payments.objects import Dispute, DisputeFunds, Refund
 from membership.services.history import HistorySpec, insert_history
 from membership.services.ledger.charges import apply_dispute, apply_refunds
 from membership.services.ledger.donations import record_donation
+from membership.services.mrr import record_mrr
 from membership.services.privacy import delete_account
 from membership.services.reports import summary
 from membership.services.reports.dashboard import dashboard
@@ -43,6 +53,10 @@ def summary_rows(zone: ZoneInfo) -> dict[tuple[Any, ...], tuple[int, ...]]:
         figures = tuple(getattr(row, name) for name in summary.FIGURES)
         if any(figures):
             rows[(row.day, row.currency, row.kind, row.amount_cents)] = figures
+    for mrr in db.session.scalars(select(DailyMrr).where(DailyMrr.zone == zone.key)):
+        figures = tuple(getattr(mrr, name) for name in summary.MRR_FIGURES)
+        if any(figures):
+            rows[("mrr", mrr.day)] = figures
     return rows
 
 
@@ -183,6 +197,26 @@ def make_history(app: Flask) -> None:
         ("txn_3", fifth.total_cents, -1500, ny(date(2026, 4, 20), 8)),
     )
     dispute(sixth, "warning_needs_response", ny(date(2026, 4, 2)))
+    # A subscription through the MRR writer: started, raised, made annual, cancelled, each
+    # on an edge (the spring-forward night, a month's last minutes, the repeated hour).
+    sub = Subscription(
+        stripe_subscription_id="sub_summary",
+        amount_cents=1000,
+        currency="usd",
+        interval=BillingInterval.MONTH,
+        status=SubscriptionStatus.ACTIVE,
+        started_at=ny(date(2026, 3, 8), 1, 0),
+    )
+    session.add(sub)
+    session.flush()
+    record_mrr(session, sub, sub.started_at)
+    sub.amount_cents = 2500
+    record_mrr(session, sub, ny(date(2026, 3, 31), 23, 50))
+    sub.amount_cents, sub.interval = 12000, BillingInterval.YEAR
+    record_mrr(session, sub, ny(date(2026, 11, 1), 1, 30))
+    sub.status, sub.ended_at = SubscriptionStatus.CANCELED, ny(date(2026, 11, 2), 0, 0)
+    record_mrr(session, sub, ny(date(2026, 11, 2), 9))
+    session.commit()
     # The supporter erased: the money stays.
     delete_account(session, app.extensions["stripe_gateway"], supporter, now=datetime.now(UTC))
     session.commit()
