@@ -149,7 +149,7 @@ def generate_set_based(donations: int, subscriptions: int, years: int, now: date
                    at, at, at
             FROM (SELECT coalesce(max(id), 0) AS base FROM donation) AS top,
                  generate_series(1, :n) AS g,
-                 LATERAL (SELECT :now - (:span * ((g * 7919) % 1000003) / 1000003.0)
+                 LATERAL (SELECT :now - (:span * ((g::bigint * 7919) % 1000003) / 1000003.0)
                                  * interval '1 second' AS at) AS paid
             """
         ),
