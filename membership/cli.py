@@ -1,5 +1,5 @@
 """The flask CLI groups: demo, staff, articles, stripe, outbox, newsletter, lifecycle (api-tokens
-and webhooks live in `cli_integrations`)."""
+and webhooks live in `cli_integrations`, reports in `cli_reports`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from membership import cli_integrations as integration_commands
+from membership import cli_reports
 from membership.config import Config, ConfigError
 from membership.emails.sender import sender_from_config
 from membership.extensions import db, payments
@@ -29,6 +30,7 @@ from membership.services.newsletter.delivery import IssueCopies, make_issue_mess
 from membership.services.newsletter.issues import IssueError
 from membership.services.newsletter.send_job import send_issue_job
 from membership.services.reminders import queue_renewal_reminders
+from membership.services.reports import summary as report_summary
 from membership.services.staff import accounts as staff_service
 from membership.services.stripe_setup import set_up_stripe
 from membership.services.stripe_sync import sync_from_stripe
@@ -49,6 +51,11 @@ lifecycle_cli = AppGroup("lifecycle", help="Lifecycle email: welcome, asks, dunn
 def demo_seed() -> None:
     """Add the demo articles, banner variants and staff account (safe to run again)."""
     summary = demo_service.seed_demo(db.session())
+    # The staff reports read the daily summary of the publication's zone (built once here;
+    # the money writers keep it from then on).
+    config: Config = current_app.config["MEMBERSHIP"]
+    if not report_summary.covers(db.session(), config.zone):
+        report_summary.rebuild(db.session(), config.zone)
     db.session().commit()
     click.echo(
         f"Demo ready: {summary.articles} articles, {summary.variants} banner variants, "
@@ -377,5 +384,6 @@ def register(app: Flask) -> None:
         lifecycle_cli,
         integration_commands.api_tokens_cli,
         integration_commands.webhooks_cli,
+        cli_reports.reports_cli,
     ):
         app.cli.add_command(group)

@@ -54,11 +54,15 @@ from membership.models.newsletter import (
     Subscriber,
     SubscriberStatus,
 )
+from membership.models.report_summary import DailyMrr, DailySummary, SummaryZone
 from membership.models.session import AccountSession, PasswordFailure
 from membership.models.staff import StaffMember, StaffRole
 from membership.models.supporter import Supporter, SupporterCustomer
 
 __all__ = [
+    "DailyMrr",
+    "DailySummary",
+    "SummaryZone",
     "ApiToken",
     "ApiTokenUse",
     "DeliveryStatus",

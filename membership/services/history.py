@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from membership.models import (
 )
 from membership.services.checkout import processing_fee
 from membership.services.mrr import monthly_cents
+from membership.services.reports import summary
 
 Row = dict[str, Any]
 DISPUTE_FEE = 1500  # what Stripe charges per dispute (US), in cents
@@ -329,6 +331,9 @@ def insert_history(session: Session, spec: HistorySpec, batch: int = 5000) -> Hi
                 )
             )
     session.flush()
+    # Rows inserted in bulk, around the writers: the summary of each kept zone is recomputed.
+    for zone in summary.summary_zones(session):
+        summary.rebuild(session, ZoneInfo(zone))
     return counts
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from membership.models import BillingInterval, MrrSpan, Subscription, SubscriptionStatus
+from membership.services.reports import summary
 
 # Past due still counts: Stripe is retrying the card and the supporter has not left. Paused,
 # unpaid, cancelled and never-paid subscriptions bring in nothing.
@@ -57,6 +58,7 @@ def record_mrr(session: Session, subscription: Subscription, at: datetime) -> No
         ended = subscription.ended_at if value == 0 and subscription.ended_at else at
         open_span.ends_at = max(ended, open_span.starts_at)
         starts = max(at, open_span.starts_at)
+        summary.mrr_changed(session, ended=[(open_span.ends_at, open_span.mrr_cents)])
     else:
         had_span = session.scalar(
             select(MrrSpan.id).where(MrrSpan.subscription_id == subscription.id).limit(1)
@@ -68,4 +70,5 @@ def record_mrr(session: Session, subscription: Subscription, at: datetime) -> No
                 subscription_id=subscription.id, mrr_cents=value, starts_at=starts, ends_at=None
             )
         )
+        summary.mrr_changed(session, started=[(starts, value)])
     session.flush()

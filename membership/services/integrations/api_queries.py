@@ -290,7 +290,7 @@ def money_report(
         buckets = make_buckets(start, end, group, zone)
     except ReportError as error:
         raise ApiInputError(str(error)) from None
-    rows = money_by_bucket(session, buckets)
+    rows = money_by_bucket(session, buckets, zone)
     return [
         MONEY_PERIOD.dump(MoneyPeriod(bucket, row, currency))
         for bucket, row in zip(buckets, rows, strict=True)

@@ -27,6 +27,7 @@ from membership.payments.objects import Refund
 from membership.services import notifications
 from membership.services.integrations import events
 from membership.services.ledger import EventNotReady
+from membership.services.reports import summary
 from membership.services.sql import insert_or_ignore
 
 # How far a dispute has got: a stale event never moves a dispute back.
@@ -112,6 +113,7 @@ def apply_refunds(
     donor is told once, when a refund has succeeded.
     """
     donation = _locked_donation(session, charge_id, payment_intent_id, "charge")
+    counted_before = summary.counted_refunds(session, donation.id)
     listed = [r for r in refunds if r.amount and r.amount > 0]
     if listed:
         # Stripe's list is the whole truth: rows kept before refunds were tracked one by one
@@ -153,6 +155,7 @@ def apply_refunds(
     donation.refunded_cents = min(counted, donation.total_cents)
     _settle(donation)
     session.flush()
+    summary.refunds_changed(session, donation, counted_before)
     if refunded_now:
         events.donation_event(session, "donation.refunded", donation)
     return donation
@@ -163,7 +166,7 @@ def apply_dispute(session: Session, dispute: Dispute, *, config: Config, now: da
     transactions, staff alerted once while it is open."""
     donation = _locked_donation(session, dispute.charge_id, dispute.payment_intent_id, "dispute")
     for funds in dispute.funds:
-        insert_or_ignore(
+        movement = insert_or_ignore(
             session,
             DisputeMovement,
             {
@@ -177,6 +180,8 @@ def apply_dispute(session: Session, dispute: Dispute, *, config: Config, now: da
             },
             ["stripe_balance_transaction_id"],
         )
+        if movement is not None:
+            summary.dispute_moved(session, donation, movement)
     same = donation.dispute_id == dispute.id
     if not same or _stage(dispute.status) >= _stage(donation.dispute_status):
         donation.dispute_id = dispute.id

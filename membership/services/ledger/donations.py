@@ -14,6 +14,7 @@ from membership.payments.gateway import PaymentProviderError, StripeGateway
 from membership.payments.objects import GiftMetadata, PaymentSummary
 from membership.services import notifications
 from membership.services.integrations import events
+from membership.services.reports import summary
 from membership.services.sql import insert_or_ignore
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def record_donation(session: Session, values: dict[str, Any], config: Config) ->
         return None
     donation.receipt_number = f"{config.receipt_prefix}-{donation.paid_at.year}-{donation.id:06d}"
     session.flush()
+    summary.donation_added(session, donation)
     notifications.queue_receipt(session, donation, config)
     events.donation_event(session, "donation.created", donation)
     return donation

@@ -63,13 +63,14 @@ def dashboard(session: Session, zone: ZoneInfo, now: datetime) -> Dashboard:
             Bucket(1, previous_first, this_first - timedelta(days=1), previous_cut, this_start),
             Bucket(2, this_first, today, this_start, now),
         ],
+        zone,
     )
     previous_to_date = early
     previous_month = money_total([early, late], label=previous_first.strftime("%B %Y"))
     this_month.label = this_first.strftime("%B %Y")
-    (movement,) = movements(session, [this_start, now], [this_first.strftime("%B %Y")])
+    (movement,) = movements(session, [this_start, now], [this_first.strftime("%B %Y")], zone)
     mrr, active = movement.mrr_end, movement.active_end
-    one_off = gift_stats(session, this_start, now)["one_off"]
+    one_off = gift_stats(session, this_start, now, zone)["one_off"]
     failing = session.execute(
         select(func.count(), func.coalesce(func.sum(Subscription.amount_cents), 0)).where(
             Subscription.status.in_([SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID])
@@ -124,7 +125,7 @@ def mrr_trend(
     first = first_of_month(now.astimezone(zone).date(), 1 - months)
     month_firsts = [add_months(first, k) for k in range(months)]
     instants = [*(local_midnight(day, zone) for day in month_firsts[1:]), now]
-    levels = mrr_at(session, instants)
+    levels = mrr_at(session, instants, zone)
     return [
         TrendPoint(day.strftime("%b %Y"), mrr, active)
         for day, (mrr, active) in zip(month_firsts, levels, strict=True)

@@ -129,11 +129,11 @@ def _rows(
         return
     buckets = make_buckets(request.start, request.end, request.grouping, zone)
     if kind == "money":
-        money_rows = money_by_bucket(session, buckets)
+        money_rows = money_by_bucket(session, buckets, zone)
         yield from table_rows(MONEY_COLUMNS, [*money_rows, money_total(money_rows)], money)
     elif kind == "movements":
         instants = movement_instants(buckets, now)
-        movement_rows = movements(session, instants, [b.label for b in buckets])
+        movement_rows = movements(session, instants, [b.label for b in buckets], zone)
         yield from table_rows(MOVEMENT_COLUMNS, movement_rows, money)
     elif kind == "cohorts":
         cohort_rows = cohorts(session, request.start, request.end, zone, now)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, values
+from sqlalchemy import Date, Integer, values
 from sqlalchemy.sql import column
 from sqlalchemy.sql.selectable import CTE
 
@@ -27,6 +27,44 @@ class ReportError(ServiceError):
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `zone`."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def local_day(when: datetime, zone: ZoneInfo) -> date:
+    """The local day whose [local_midnight(day), local_midnight(day + 1)) holds `when`: the
+    reports' own boundaries, also where a midnight does not exist on the wall clock."""
+    day = when.astimezone(zone).date()
+    if when < local_midnight(day, zone):
+        return day - timedelta(days=1)
+    if when >= local_midnight(day + timedelta(days=1), zone):
+        return day + timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Split:
+    """A UTC range [starts, ends) as the whole local days first..last it covers (none when
+    first > last) and the partial days at its edges, as UTC ranges."""
+
+    first_day: date
+    last_day: date
+    edges: tuple[tuple[datetime, datetime], ...]
+
+    @property
+    def has_days(self) -> bool:
+        return self.first_day <= self.last_day
+
+
+def split_days(starts: datetime, ends: datetime, zone: ZoneInfo) -> Split:
+    """Where the summary (whole days) and the raw rows (the edges) answer for [starts, ends)."""
+    first = local_day(starts, zone)
+    if local_midnight(first, zone) < starts:
+        first += timedelta(days=1)
+    last = local_day(ends, zone) - timedelta(days=1)
+    if first > last:
+        return Split(first, last, ((starts, ends),) if starts < ends else ())
+    head, tail = local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone)
+    edges = tuple((a, b) for a, b in ((starts, head), (tail, ends)) if a < b)
+    return Split(first, last, edges)
 
 
 def local_days(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -97,16 +135,16 @@ def movement_instants(buckets: Sequence[Bucket], now: datetime) -> list[datetime
 
 def bucket_table(buckets: Sequence[Bucket], name: str = "buckets") -> CTE:
     """(idx, starts, ends) per bucket."""
-    return _ranges_table([(b.index, b.starts, b.ends) for b in buckets], name)
+    return ranges_table([(b.index, b.starts, b.ends) for b in buckets], name)
 
 
 def periods_table(instants: Sequence[datetime], name: str = "periods") -> CTE:
     """Consecutive instants as periods (idx, starts, ends) = (i, T[i-1], T[i]) for i >= 1."""
     rows = [(i, instants[i - 1], instants[i]) for i in range(1, len(instants))]
-    return _ranges_table(rows, name)
+    return ranges_table(rows, name)
 
 
-def _ranges_table(rows: list[tuple[int, datetime, datetime]], name: str) -> CTE:
+def ranges_table(rows: list[tuple[int, datetime, datetime]], name: str) -> CTE:
     return (
         values(
             column("idx", Integer),
@@ -115,6 +153,20 @@ def _ranges_table(rows: list[tuple[int, datetime, datetime]], name: str) -> CTE:
             name=name,
         )
         .data(rows)
+        .cte(name)
+    )
+
+
+def day_ranges_table(rows: Sequence[tuple[int, date, date]], name: str = "day_ranges") -> CTE:
+    """(idx, first_day, last_day) per range of whole local days."""
+    return (
+        values(
+            column("idx", Integer),
+            column("first_day", Date),
+            column("last_day", Date),
+            name=name,
+        )
+        .data(list(rows))
         .cte(name)
     )
 

@@ -63,14 +63,16 @@ REPORT_TABLES = ReportTables(MONEY_COLUMNS, MOVEMENT_COLUMNS, FUNNEL_PAGE_COLUMN
 
 def full_report(session: Session, request: ReportRequest, zone: ZoneInfo, now: datetime) -> Report:
     buckets = make_buckets(request.start, request.end, request.grouping, zone)
-    money = money_by_bucket(session, buckets)
+    money = money_by_bucket(session, buckets, zone)
     return Report(
         request=request,
         buckets=buckets,
         money=money,
         total=money_total(money),
-        gifts=gift_stats(session, buckets[0].starts, buckets[-1].ends),
-        movements=movements(session, movement_instants(buckets, now), [b.label for b in buckets]),
+        gifts=gift_stats(session, buckets[0].starts, buckets[-1].ends, zone),
+        movements=movements(
+            session, movement_instants(buckets, now), [b.label for b in buckets], zone
+        ),
         cohorts=cohorts(session, request.start, request.end, zone, now),
         articles=funnel(session, "article", request.start, request.end, zone),
         variants=funnel(session, "variant", request.start, request.end, zone),

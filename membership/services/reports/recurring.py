@@ -9,18 +9,23 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, not_, or_, select, union
+from sqlalchemy import Date, Integer, and_, case, func, not_, or_, select, union, values
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import column
 from sqlalchemy.sql.selectable import CTE
 
 from membership.dates import first_of_month
-from membership.models import MrrSpan
+from membership.models import DailyMrr, MrrSpan
+from membership.services.reports import summary
 from membership.services.reports.columns import Column
 from membership.services.reports.periods import (
     bucket_table,
     instant_table,
+    local_day,
+    local_midnight,
     make_buckets,
     periods_table,
+    ranges_table,
 )
 from membership.services.reports.statistics import percent
 
@@ -86,15 +91,22 @@ def _open_at(snapshots: CTE) -> Any:
     )
 
 
-def mrr_at(session: Session, instants: Sequence[datetime]) -> list[tuple[int, int]]:
+def mrr_at(
+    session: Session, instants: Sequence[datetime], zone: ZoneInfo | None = None
+) -> list[tuple[int, int]]:
     """(MRR in cents, active recurring supporters) at each of the increasing `instants`.
 
-    The level at the first instant is one pass over the spans open then; later levels add the
-    spans that start and subtract those that end in between, which reads only the spans that
-    changed (a subscription has at most one open span at a time, so spans count supporters).
+    With the daily summary kept for `zone`: what started before each instant's local day less
+    what ended before it, from the summary, plus the spans that started or ended between that
+    day's midnight and the instant, from the raw rows; the cost does not grow with the spans.
+    Otherwise the level at the first instant is one pass over the spans open then; later levels
+    add the spans that start and subtract those that end in between, which reads only the spans
+    that changed (a subscription has at most one open span at a time, so spans count supporters).
     """
     if not instants:
         return []
+    if zone is not None and summary.covers(session, zone):
+        return _mrr_from_summary(session, instants, zone)
     first = instants[0]
     level = session.execute(
         select(func.coalesce(func.sum(SPAN.c.mrr_cents), 0), func.count()).where(
@@ -122,8 +134,54 @@ def mrr_at(session: Session, instants: Sequence[datetime]) -> list[tuple[int, in
     return result
 
 
+def _mrr_from_summary(
+    session: Session, instants: Sequence[datetime], zone: ZoneInfo
+) -> list[tuple[int, int]]:
+    levels = [[0, 0] for _ in instants]
+    days = [local_day(at, zone) for at in instants]
+    table = (
+        values(column("idx", Integer), column("day", Date), name="instant_days")
+        .data(list(enumerate(days)))
+        .cte("instant_days")
+    )
+    m = DailyMrr.__table__
+    for idx, cents, count in session.execute(
+        select(
+            table.c.idx,
+            func.sum(m.c.started_cents - m.c.ended_cents),
+            func.sum(m.c.started_count - m.c.ended_count),
+        )
+        .select_from(table.join(m, m.c.day < table.c.day))
+        .where(m.c.zone == zone.key)
+        .group_by(table.c.idx)
+    ):
+        levels[int(idx)] = [int(cents or 0), int(count or 0)]
+    # The part of each instant's own day up to the instant (inclusive: a span open at `at`
+    # started at or before it and had not ended by it).
+    edges = ranges_table(
+        [
+            (i, local_midnight(day, zone), at)
+            for i, (day, at) in enumerate(zip(days, instants, strict=True))
+        ],
+        "edges",
+    )
+    for sign, when in ((1, SPAN.c.starts_at), (-1, SPAN.c.ends_at)):
+        for idx, total, n in session.execute(
+            select(edges.c.idx, func.sum(SPAN.c.mrr_cents), func.count())
+            .select_from(edges.join(SPAN, and_(when >= edges.c.starts, when <= edges.c.ends)))
+            .where(when >= min(local_midnight(d, zone) for d in days), when <= max(instants))
+            .group_by(edges.c.idx)
+        ):
+            levels[int(idx)][0] += sign * int(total or 0)
+            levels[int(idx)][1] += sign * int(n)
+    return [(mrr, active) for mrr, active in levels]
+
+
 def movements(
-    session: Session, instants: Sequence[datetime], labels: Sequence[str]
+    session: Session,
+    instants: Sequence[datetime],
+    labels: Sequence[str],
+    zone: ZoneInfo | None = None,
 ) -> list[MovementRow]:
     """MRR movements between consecutive instants (len(labels) == len(instants) - 1).
 
@@ -136,7 +194,7 @@ def movements(
     rows = [MovementRow(label=label) for label in labels]
     if len(instants) < 2:
         return rows
-    levels = mrr_at(session, instants)
+    levels = mrr_at(session, instants, zone)
     for i, row in enumerate(rows):
         (row.mrr_start, row.active_start), (row.mrr_end, row.active_end) = (
             levels[i],
@@ -155,37 +213,30 @@ def movements(
         .where(SPAN.c.ends_at > lo, SPAN.c.ends_at <= hi),
     ).subquery("changed")
     bounds = p.alias("bounds")
+    # Each changed subscription's spans read once (one join, not a look-up per value): its MRR
+    # at the period's start and end, and whether its first span began inside the period.
+    other = SPAN.alias("other")
 
-    def value_at(at: Any, name: str) -> Any:
-        other = SPAN.alias(name)
-        return func.coalesce(
-            select(func.sum(other.c.mrr_cents))
-            .where(
-                other.c.subscription_id == changed.c.sub,
-                other.c.starts_at <= at,
-                or_(other.c.ends_at.is_(None), other.c.ends_at > at),
-            )
-            .scalar_subquery(),
-            0,
+    def mrr_open_at(at: Any) -> Any:
+        is_open = and_(
+            other.c.starts_at <= at, or_(other.c.ends_at.is_(None), other.c.ends_at > at)
         )
+        return func.coalesce(func.sum(case((is_open, other.c.mrr_cents), else_=0)), 0)
 
-    earliest = SPAN.alias("earliest")
-    first_start = (
-        select(func.min(earliest.c.starts_at))
-        .where(earliest.c.subscription_id == changed.c.sub)
-        .scalar_subquery()
-    )
     pairs = (
         select(
             changed.c.period,
-            value_at(bounds.c.starts, "before_span").label("before"),
-            value_at(bounds.c.ends, "after_span").label("after"),
-            (first_start > bounds.c.starts).label("first_time"),
+            mrr_open_at(bounds.c.starts).label("before"),
+            mrr_open_at(bounds.c.ends).label("after"),
+            (func.min(other.c.starts_at) > bounds.c.starts).label("first_time"),
         )
-        .select_from(changed.join(bounds, bounds.c.idx == changed.c.period))
-        # Materialized: each value is looked up once per row, not once per use below.
+        .select_from(
+            changed.join(bounds, bounds.c.idx == changed.c.period).join(
+                other, other.c.subscription_id == changed.c.sub
+            )
+        )
+        .group_by(changed.c.period, changed.c.sub, bounds.c.starts, bounds.c.ends)
         .cte("pairs")
-        .prefix_with("MATERIALIZED")
     )
     grew = and_(pairs.c.before == 0, pairs.c.after > 0)
     is_new = and_(grew, pairs.c.first_time)
@@ -249,8 +300,19 @@ def cohorts(
     for k, row in enumerate(rows):
         row.retained = [0] * max(0, len(ends) - k)
     cohort_months = bucket_table(months, "cohort_months")
+    # A subscription's first span began in the range when one began there and none before:
+    # only the spans of the range are read, not every span ever.
+    lo, hi = months[0].starts, months[-1].ends
+    earlier = SPAN.alias("earlier")
     first_start = (
         select(SPAN.c.subscription_id.label("sub"), func.min(SPAN.c.starts_at).label("first"))
+        .where(
+            SPAN.c.starts_at >= lo,
+            SPAN.c.starts_at < hi,
+            ~select(earlier.c.id)
+            .where(earlier.c.subscription_id == SPAN.c.subscription_id, earlier.c.starts_at < lo)
+            .exists(),
+        )
         .group_by(SPAN.c.subscription_id)
         .subquery("first_start")
     )
