@@ -1,7 +1,7 @@
 """daily summary: money per local day, currency, kind and gift amount, and MRR started and ended per day, for the staff reports
 
 Revision ID: 0014_daily_summary
-Revises: 0012_integrations
+Revises: 0015_outbox_render
 
 The table starts empty and no zone is marked complete, so the reports keep reading the raw rows
 (same figures) until `flask reports rebuild-summary` has filled it.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_daily_summary'
-down_revision = '0012_integrations'
+down_revision = '0015_outbox_render'
 branch_labels = None
 depends_on = None
 
