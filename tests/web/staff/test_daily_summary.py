@@ -27,7 +27,8 @@ from membership.models import (
     SubscriptionStatus,
     SummaryZone,
 )
-from membership.payments.objects import Dispute, DisputeFunds, Refund
+from membership.payments.disputes import Dispute, DisputeFunds
+from membership.payments.objects import Refund
 from membership.services.history import HistorySpec, insert_history
 from membership.services.ledger.charges import apply_dispute, apply_refunds
 from membership.services.ledger.donations import record_donation
