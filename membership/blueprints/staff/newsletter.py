@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
+from membership.addresses import CONTROL_RE
 from membership.auth import staff_required
 from membership.blueprints import app_config
 from membership.blueprints.staff.gate import acting_member
@@ -47,10 +48,12 @@ def _filters(form: SubscriberFilterForm) -> list_service.ListFilter:
     status_text = form.status.data or ""
     known = {status.value for status in SubscriberStatus}
     status = SubscriberStatus(status_text) if status_text in known else None
+    # Control characters (a NUL above all, which PostgreSQL cannot compare) match nothing we
+    # store: they are dropped from the search rather than sent to the database.
     return list_service.ListFilter(
-        query=(form.q.data or "").strip()[:320],
+        query=CONTROL_RE.sub("", form.q.data or "").strip()[:320],
         status=status,
-        source=(form.source.data or "").strip()[:120],
+        source=CONTROL_RE.sub("", form.source.data or "").strip()[:120],
     )
 
 

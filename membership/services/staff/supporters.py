@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from membership.addresses import CONTROL_RE
 from membership.config import Config
 from membership.models import (
     Donation,
@@ -46,7 +47,8 @@ def search_supporters(
 ) -> list[tuple[Supporter, int, int]]:
     """Supporters whose email or name contains `query` (case-insensitive), with their number of
     gifts and total given; newest first, at most SEARCH_LIMIT. Audited: it lists people."""
-    text = query.strip().lower()
+    # Control characters match nothing we store (and PostgreSQL cannot compare a NUL).
+    text = CONTROL_RE.sub("", query).strip().lower()
     audit.record(
         session, actor, "supporters.searched", target_type="supporter", details={"query": text}
     )

@@ -421,14 +421,17 @@ def test_sign_in_forms_answer_200_303_or_400(
         link = client.post(
             "/account/sign-in", data={"csrf_token": csrf, "email": email, "next": next_path}
         )
-        assert link.status_code in (303, 400)
+        # 429: hypothesis repeats an address while it shrinks, and one address gets only so
+        # many links an hour and so many wrong passwords (both counted in the database, so they
+        # hold with the rate limiter off): a clear answer, never a 500.
+        assert link.status_code in (303, 400, 429)
         if link.status_code == 303:
             assert link.headers["Location"] == "/account/sign-in/sent"
         pw = client.post(
             "/account/sign-in/password",
             data={"csrf_token": csrf, "email": email, "password": password, "next": next_path},
         )
-        assert pw.status_code in (303, 400)
+        assert pw.status_code in (303, 400, 429)
         if token not in ("", ".", "..", "sent"):
             assert client.get(f"/account/sign-in/{token}").status_code == 400
             used = client.post(f"/account/sign-in/{token}", data={"csrf_token": csrf})
