@@ -30,6 +30,10 @@ from helpers.smtp_capture import SmtpCapture
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 WEBHOOK_SECRET = "whsec_deploy_test"
 
+# Building the wheel and installing it with its dependencies into a new virtualenv happens in the
+# first test that asks for it; on a machine with an empty pip cache that alone may take minutes.
+pytestmark = pytest.mark.timeout(1200)
+
 
 def _settings(**extra: str) -> dict[str, str]:
     return clean_env(
