@@ -28,11 +28,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import fresh_database  # noqa: E402
 from membership import create_app  # noqa: E402
 from membership.config import Config  # noqa: E402
 from membership.emails.newsletter import issue_email  # noqa: E402
@@ -58,17 +59,6 @@ BODY = (
 )
 CHECKPOINTS = (10_000, 50_000, 100_000)
 WORKER_BATCH = 50  # the worker's default outbox batch
-
-
-def fresh_database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'bench.sqlite3'}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def add_subscribers(count: int) -> None:

@@ -33,12 +33,13 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.article_page import free_port  # noqa: E402
+from bench.databases import fresh_database  # noqa: E402
 from bench.webhooks import wait_for_port  # noqa: E402
 from membership import create_app  # noqa: E402
 from membership.config import Config  # noqa: E402
@@ -88,17 +89,6 @@ def serve(port: int) -> None:
         asyncio.run(asyncio.Event().wait())
     finally:
         controller.stop()
-
-
-def fresh_database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'bench.sqlite3'}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def queue_messages(config: Config, count: int) -> None:
