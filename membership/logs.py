@@ -119,7 +119,7 @@ class RequestLogMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _INCOMING_ID.match(incoming) else new_request_id()
         started = time.perf_counter()
         token = _REQUEST_ID.set(request_id)
         status_seen: list[str] = []
