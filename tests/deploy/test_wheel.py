@@ -181,10 +181,14 @@ def test_a_one_dollar_gift_through_nginx_ends_in_a_receipt_sent_by_the_worker(
         _standin_admin(standin_port, f"checkout/{session_id}/pay", {"card": "success"})
 
         messages = smtp.wait_for(1, timeout=120)
-        assert [m["To"] for m in messages] == ["one.dollar@example.org"], (
-            tmp_path / "worker.log"
-        ).read_text()[-2000:]
-        receipt = messages[0]
+        log = (tmp_path / "worker.log").read_text()[-2000:]
+        assert {m["To"] for m in messages} == {"one.dollar@example.org"}, log
+        # The worker's lifecycle job may welcome the new supporter in the same outbox batch (it
+        # runs as the worker starts); the receipt is there exactly once either way.
+        receipts = [m for m in messages if str(m["Subject"]).startswith("Your receipt from")]
+        others = [str(m["Subject"]) for m in messages if m not in receipts]
+        assert len(receipts) == 1 and set(others) <= {"Welcome to The Observatory"}, log
+        receipt = receipts[0]
         body = receipt.get_body(("plain",))
         assert body is not None and "$1.00" in body.get_content()
 
